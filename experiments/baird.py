@@ -24,14 +24,13 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import tyro
 
 from rlfa import config as cfg
 from rlfa import distributed, prediction, report, runner
 from rlfa.envs import baird
 from rlfa.features import FeatureMap, linear_value
 from rlfa.runner import Program
-from rlfa.study import StudyOptions
+from rlfa.study import StudyOptions, cli, finish
 from rlfa.types import Agent, Transition
 
 METHODS = ("semi_gradient_td", "residual_gradient_td")
@@ -192,9 +191,8 @@ def main(config: BairdConfig) -> Path | None:
     for method, s in summary["methods"].items():
         print(f"{method:<22} diverged seeds {len(s['diverged_seeds'])}/{run.num_seeds}"
               f"  final sqrt(VE) {s['final_rms_ve']['mean']:.3g}  (run {s['run_s']:.2f} s)")
-    print(f"results: {path}")
-    return path
+    return finish(path, results.values())
 
 
 if __name__ == "__main__":
-    main(tyro.cli(BairdConfig))  # devices and processes: see experiments/__init__.py
+    cli(BairdConfig, main)  # devices and processes: see experiments/__init__.py

@@ -23,13 +23,11 @@ import dataclasses
 import time
 from pathlib import Path
 
-import tyro
-
 from experiments import dqn as dqn_exp
 from rlfa import config as cfg
-from rlfa import distributed, report
+from rlfa import distributed, report, runner
 from rlfa.control.dqn import DQNConfig
-from rlfa.study import StudyOptions
+from rlfa.study import StudyOptions, cli, finish
 
 RUNGS = {
     "Q-learning + NN (online)": dict(replay=False, target_net=False, double=False, huber=False),
@@ -100,6 +98,7 @@ def main(config: LadderConfig) -> Path | None:
     curves: dict[str, dict[str, dqn_exp.DQNRun]] = {}
     summary: dict = {"envs": {}, "num_seeds": num_seeds}
     rows: list[dict] = []
+    results: list[runner.Results] = []
     checkpoints = config.checkpoint_root("dqn_ladder")
     for env in config.envs:
         curves[env], summary["envs"][env] = {}, {}
@@ -108,6 +107,7 @@ def main(config: LadderConfig) -> Path | None:
                                 total_steps=total_steps, num_logs=num_logs,
                                 **config.run_options(checkpoints, f"{env}: {label}"))
             curves[env][label] = run
+            results.append(run.results)
             summary["envs"][env][label] = dqn_exp.run_summary(run, env)
             rows += report.metric_rows({"greedy_return": run.greedy[None]},
                                        [{"env": env, "rung": label}], "env_steps", run.env_steps)
@@ -124,10 +124,9 @@ def main(config: LadderConfig) -> Path | None:
             s = r["final_greedy_return"]
             print(f"{env:<12} {label:<26} final greedy return {s['mean']:8.1f} ± {s['ci95']:6.1f}"
                   f"  ({num_seeds} seeds, run {r['run_s']:.1f} s)")
-    print(f"results: {path}")
-    return path
+    return finish(path, results)
 
 
 if __name__ == "__main__":
     # devices and processes: see experiments/__init__.py
-    main(tyro.cli(LadderConfig, config=(tyro.conf.OmitArgPrefixes,)))
+    cli(LadderConfig, main, omit_prefixes=True)

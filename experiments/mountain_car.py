@@ -26,14 +26,13 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-import tyro
 
 from rlfa import config as cfg
 from rlfa import control, distributed, report, runner
 from rlfa.control.linear_q import precomputed
 from rlfa.envs.mountain_car import MountainCar
 from rlfa.features import FeatureMap, q_values, tile_coding
-from rlfa.study import StudyOptions
+from rlfa.study import StudyOptions, cli, finish
 
 FIGURES = ("10.1", "10.2")
 NUM_ACTIONS = 3
@@ -137,12 +136,12 @@ def run_sarsa(config: MountainCarConfig, alphas: tuple[float, ...], num_seeds: i
     hparams = runner.stack_hparams([
         control.ControlHParams(a / config.num_tilings, config.epsilon, 1.0) for a in alphas])
     # Enough steps for every episode to hit the cap; the runner stops once all runs are done.
-    steps_per_log, logs_per_chunk = 16, 10
+    steps_per_log, logs_per_chunk = 16, config.logs_per_chunk
     budget = num_episodes * config.max_episode_steps
     num_logs = -(-budget // (config.block_steps * steps_per_log * logs_per_chunk)) * logs_per_chunk
     return runner.run(program, hparams, num_seeds=num_seeds, num_logs=num_logs,
-                      steps_per_log=steps_per_log, logs_per_chunk=logs_per_chunk,
-                      divergence_bound=1e6, **config.run_options(checkpoints, name))
+                      steps_per_log=steps_per_log, divergence_bound=1e6,
+                      **config.run_options(checkpoints, name))
 
 
 def cost_to_go(w: np.ndarray, features: FeatureMap, size: int = 60):
@@ -180,7 +179,7 @@ def figure_10_2(config: MountainCarConfig, quick: bool, checkpoints: Path | None
     rows = report.metric_rows({"steps": lengths},
                               [{"figure": "10.2", "alpha": a} for a in config.alphas],
                               "episode", np.arange(1, num_episodes + 1))
-    return summary, rows, lengths
+    return summary, rows, lengths, res
 
 
 def figure_10_1(config: MountainCarConfig, quick: bool, checkpoints: Path | None = None):
@@ -198,7 +197,7 @@ def figure_10_1(config: MountainCarConfig, quick: bool, checkpoints: Path | None
                "capped_episodes": int(res.final.truncated.sum()),
                "run_s": res.run_s, "compile_s": res.compile_s,
                "env_steps": int(res.final.steps.sum())}
-    return summary, surfaces, snapshots
+    return summary, surfaces, snapshots, res
 
 
 def draw(results: dict, config: MountainCarConfig):
@@ -208,7 +207,7 @@ def draw(results: dict, config: MountainCarConfig):
     fig, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 3.4), squeeze=False)
     axes = list(axes[0])
     if "10.1" in results:
-        _, surfaces, snapshots = results["10.1"]
+        _, surfaces, snapshots, _ = results["10.1"]
         for ax, (pos, vel, ctg), episode in zip(axes, surfaces, snapshots):
             im = ax.imshow(ctg.T, origin="lower", aspect="auto", cmap="viridis",
                            extent=(pos[0], pos[-1], vel[0], vel[-1]))
@@ -216,7 +215,7 @@ def draw(results: dict, config: MountainCarConfig):
             fig.colorbar(im, ax=ax, label="-max_a q")
         axes = axes[5:]
     if "10.2" in results:
-        _, _, lengths = results["10.2"]
+        _, _, lengths, _ = results["10.2"]
         ax = axes[0]
         episodes = np.arange(1, lengths.shape[-1] + 1)
         for g, alpha in enumerate(config.alphas):
@@ -261,9 +260,8 @@ def main(config: MountainCarConfig) -> Path | None:
     if "10.1" in summary["figures"]:
         f = summary["figures"]["10.1"]
         print(f"Fig 10.1  run {f['run_s']:.2f} s (compile {f['compile_s']:.2f} s)")
-    print(f"results: {path}")
-    return path
+    return finish(path, [r[-1] for r in results.values()])
 
 
 if __name__ == "__main__":
-    main(tyro.cli(MountainCarConfig))  # devices and processes: see experiments/__init__.py
+    cli(MountainCarConfig, main)  # devices and processes: see experiments/__init__.py

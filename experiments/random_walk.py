@@ -23,7 +23,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import tyro
 
 from rlfa import config as cfg
 from rlfa import distributed, prediction, report, runner, sweep
@@ -33,7 +32,7 @@ from rlfa.features.fourier import fourier_basis
 from rlfa.features.polynomial import polynomial_basis
 from rlfa.features.state_aggregation import state_aggregation
 from rlfa.features.tile_coding import tile_coding_1d_widths
-from rlfa.study import StudyOptions
+from rlfa.study import StudyOptions, cli, finish
 
 FIGURES = ("9.1", "9.2", "9.5", "9.10")
 STRUCTURAL = ("order", "num_tilings", "group_size", "tile_width")
@@ -192,9 +191,10 @@ def run_study(study: Study, config: RandomWalkConfig, checkpoint_dir: Path | Non
     for g, point in enumerate(points):
         one = lambda tree: jax.tree.map(lambda x: x[g:g + 1], tree)  # noqa: E731
         # The grid shares one program: its compile and run time are split evenly.
-        part = runner.Results(one(results.metrics), one(results.diverged_at), one(results.final),
-                              results.compile_s / len(points), results.run_s / len(points),
-                              results.num_devices)
+        part = results._replace(
+            metrics=one(results.metrics), diverged_at=one(results.diverged_at),
+            final=one(results.final), compile_s=results.compile_s / len(points),
+            run_s=results.run_s / len(points))
         label = study.label if len(points) == 1 else \
             f"{study.label} (alpha={float(point.step_size):g}, gamma={float(point.gamma):g})"
         w = np.asarray(results.final.agent.w[g])  # [seed, d]
@@ -298,9 +298,10 @@ def main(config: RandomWalkConfig) -> Path | None:
             e = c["final_rms_error"]
             print(f"Fig {figure:>4}  {label:<22} final sqrt(VE) {e['mean']:.4f} ± {e['ci95']:.4f}"
                   f"  ({c['num_seeds']} runs, run {c['run_s']:.2f} s, compile {c['compile_s']:.2f} s)")
-    print(f"results: {path}\ncheckpoints: {checkpoint_dir}")
-    return path
+    print(f"checkpoints: {checkpoint_dir}")
+    # A swept study's grid points share its checkpoint errors: report each once.
+    return finish(path, [entries[0][1] for entries in figure_results.values()])
 
 
 if __name__ == "__main__":
-    main(tyro.cli(RandomWalkConfig))  # devices and processes: see experiments/__init__.py
+    cli(RandomWalkConfig, main)  # devices and processes: see experiments/__init__.py

@@ -28,12 +28,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import tyro
 
 from rlfa import backprop as bp
 from rlfa import config as cfg
 from rlfa import distributed, report, runner
-from rlfa.study import StudyOptions
+from rlfa.study import StudyOptions, cli, finish
 
 EXPERIMENT = "universal_approximation"
 METHODS = ("sgd", "adam")
@@ -273,11 +272,12 @@ def main(config: UniversalApproximationConfig) -> Path | None:
     rows, arrays, compile_s, run_s = [], {}, {}, {}
     final = {m: {} for m in METHODS}
     curves = {m: {} for m in METHODS}
-    diverged = {}
+    diverged, results = {}, []
     updates = (np.arange(settings.num_logs) + 1) * (settings.num_updates // settings.num_logs)
     checkpoints = config.checkpoint_root(EXPERIMENT)
     for width in settings.widths:
         res = train_width(settings, width, checkpoints)
+        results.append(res)
         compile_s[str(width)], run_s[str(width)] = res.compile_s, res.run_s
         diverged[str(width)] = np.flatnonzero(res.diverged_at[0] >= 0).tolist()
         scalars = {f"test_risk_{m}": res.metrics[f"test_risk_{m}"] for m in METHODS}
@@ -323,9 +323,8 @@ def main(config: UniversalApproximationConfig) -> Path | None:
             f"{width:>4}  {cells[0]:>22}  {cells[1]:>22}  {compile_s[str(width)]:>9.2f}"
             f"  {run_s[str(width)]:>7.2f}"
         )
-    print(f"results: {path}")
-    return path
+    return finish(path, results)
 
 
 if __name__ == "__main__":
-    main(tyro.cli(UniversalApproximationConfig))  # devices, processes: experiments/__init__.py
+    cli(UniversalApproximationConfig, main)  # devices, processes: experiments/__init__.py

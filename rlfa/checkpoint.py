@@ -174,7 +174,7 @@ def save(directory: str | Path, chunks_done: int, carry: PyTree,
     """
     import orbax.checkpoint as ocp
 
-    root = check_writable(directory)
+    root = check_writable(directory).absolute()  # orbax refuses relative paths
     final = root / f"chunk_{chunks_done:06d}"
     tmp = root / f".tmp-{final.name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -235,14 +235,23 @@ def _differences(saved: Any, wanted: Any, prefix: str = "") -> list[str]:
 
 
 def _read_meta(path: Path) -> dict[str, Any]:
+    file = path / META_NAME
     try:
-        meta = json.loads((path / META_NAME).read_text())
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
-            raise ValueError(f"format {meta.get('format') if isinstance(meta, dict) else None}")
-        return meta
-    except (OSError, ValueError, AttributeError) as err:
-        raise ValueError(f"checkpoint {path} is corrupt: {META_NAME} cannot be read "
-                         f"as an rlfa checkpoint (format {FORMAT_VERSION}): {err}.") from err
+        text = file.read_text()
+    except OSError as err:  # permissions, a vanished file: nothing to say about its bytes
+        raise ValueError(f"checkpoint {path} cannot be read: {file} could not be opened "
+                         f"({type(err).__name__}: {err.strerror or err}).") from err
+    try:
+        meta = json.loads(text)
+    except ValueError as err:
+        raise ValueError(f"checkpoint {path} is corrupt: {file} is not valid JSON "
+                         f"({err}).") from err
+    version = meta.get("format") if isinstance(meta, dict) else None
+    if version != FORMAT_VERSION:
+        raise ValueError(f"checkpoint {path} has format {version!r}, this rlfa reads format "
+                         f"{FORMAT_VERSION}: it was written by another version of rlfa, or "
+                         f"{META_NAME} is not an rlfa checkpoint's.")
+    return meta
 
 
 def _verify_files(path: Path, meta: dict[str, Any]) -> None:
@@ -276,7 +285,7 @@ def restore(path: str | Path, components: dict[str, Any], like: PyTree) -> Check
     """
     import orbax.checkpoint as ocp
 
-    found = locate(path)
+    found = locate(Path(path).absolute())  # orbax refuses relative paths
     if found is None:
         raise ValueError(f"resume={str(path)!r} is invalid: no rlfa checkpoint there "
                          f"(expected {META_NAME} or chunk_* directories).")
@@ -289,8 +298,16 @@ def restore(path: str | Path, components: dict[str, Any], like: PyTree) -> Check
     try:
         with ocp.StandardCheckpointer() as checkpointer:
             tree = checkpointer.restore(found / STATE_NAME)
-    except Exception as err:  # orbax/tensorstore raise many types on bad bytes
-        raise ValueError(f"checkpoint {found} is corrupt: orbax cannot read it ({err}).") from err
+    except OSError as err:
+        raise ValueError(f"checkpoint {found} cannot be read: {type(err).__name__}: "
+                         f"{err}.") from err
+    except Exception as err:  # orbax/tensorstore raise many types
+        # The bytes passed their SHA-256 check, so they are as written: not corruption.
+        raise ValueError(
+            f"checkpoint {found}: orbax-checkpoint {ocp.__version__} could not read "
+            f"{found / STATE_NAME} ({type(err).__name__}: {err}). Its files match the "
+            f"SHA-256 manifest written with them, so they are intact; an orbax version "
+            f"that cannot read this layout is the likely cause.") from err
     num_runs = meta["num_runs"]
     leaves = []
     for i, (x, impl) in enumerate(zip(jax.tree.leaves(like), meta["key_impls"])):

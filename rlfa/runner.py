@@ -84,6 +84,8 @@ class Results(NamedTuple):
       compile_s: seconds spent compiling (init and chunk functions).
       run_s: seconds spent running, compile excluded.
       num_devices: devices the runs were laid over.
+      checkpoint_errors: one line per checkpoint save that failed (the run went
+        on without it); empty when every save succeeded or none was asked for.
     """
 
     metrics: dict[str, np.ndarray]
@@ -92,6 +94,7 @@ class Results(NamedTuple):
     compile_s: float
     run_s: float
     num_devices: int
+    checkpoint_errors: tuple[str, ...] = ()
 
 
 class Interrupted(SystemExit):
@@ -102,12 +105,19 @@ class Interrupted(SystemExit):
       chunks_done: chunks saved.
     """
 
-    def __init__(self, signum: int, chunks_done: int, num_chunks: int, checkpoint_dir: Path):
+    def __init__(self, signum: int, chunks_done: int, num_chunks: int, checkpoint_dir: Path,
+                 save_error: str | None = None):
         super().__init__(128 + signum)
         self.checkpoint_dir, self.chunks_done = checkpoint_dir, chunks_done
-        self.message = (f"rlfa: interrupted by {signal.Signals(signum).name} after chunk "
-                        f"{chunks_done} of {num_chunks}; checkpoint saved in {checkpoint_dir}. "
-                        f"Resume with --resume {checkpoint_dir} (runner.run(..., resume=...)).")
+        stopped = (f"rlfa: interrupted by {signal.Signals(signum).name} after chunk "
+                   f"{chunks_done} of {num_chunks}; ")
+        if save_error is None:
+            self.message = (stopped + f"checkpoint saved in {checkpoint_dir}. Resume with "
+                            f"--resume {checkpoint_dir} (runner.run(..., resume=...)).")
+        else:
+            self.message = (stopped + f"the checkpoint could NOT be saved in {checkpoint_dir} "
+                            f"({save_error}); an earlier checkpoint there, if any, can still "
+                            f"be resumed with --resume {checkpoint_dir}.")
 
     def __str__(self) -> str:
         return self.message
@@ -335,6 +345,10 @@ def run(
     mesh = Mesh(np.array(devices), (RUN_AXIS,)) if len(devices) > 1 else None
     if resume is not None and not Path(resume).is_dir():
         raise ValueError(f"resume={str(resume)!r} is invalid: no such directory.")
+    # Absolute from here on: orbax refuses relative paths, and the printed
+    # --resume DIR must work from any working directory.
+    resume = None if resume is None else Path(resume).absolute()
+    checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir).absolute()
     save_root = checkpoint_dir if checkpoint_dir is not None else resume
     save_dir = None
     if save_root is not None:  # fail before compiling, not after the first chunk
@@ -387,10 +401,21 @@ def run(
     jax.block_until_ready(carry)
     compile_s = time.perf_counter() - t0
 
-    def save(done: int) -> None:
+    save_errors: list[str] = []
+
+    def save(done: int) -> str | None:
+        """Save after ``done`` chunks; a failure is reported, never fatal to the run."""
         gathered[:] = [_concat(gathered)]  # keep one block, so saves stay linear in time
-        ckpt.save(save_dir, done, carry, gathered[0], components, num_runs=num_runs,
-                  info={"run_s": run_s, "compile_s": compile_s})
+        try:
+            ckpt.save(save_dir, done, carry, gathered[0], components, num_runs=num_runs,
+                      info={"run_s": run_s, "compile_s": compile_s})
+        except Exception as err:  # a full disk must not cost the run its results
+            error = f"saving chunk {done} in {save_dir} failed: {type(err).__name__}: {err}"
+            print(f"rlfa: {error}; the run goes on without this checkpoint.",
+                  file=sys.stderr, flush=True)
+            save_errors.append(error)
+            return error
+        return None
 
     desc = progress if isinstance(progress, str) else None
     with _StopRequests(save_dir is not None) as stop:
@@ -411,13 +436,14 @@ def run(
                 gathered.append({k: np.repeat(v[:num_runs, -1:], rest, axis=1)
                                  for k, v in metrics.items()})
                 done = num_chunks
+            save_error = None
             if save_dir is not None and (done == num_chunks or stop.signum is not None or (
                     checkpoint_every and done % checkpoint_every == 0)):
-                save(done)
+                save_error = save(done)
             if finished:
                 break
             if stop.signum is not None and done < num_chunks:
-                error = Interrupted(stop.signum, done, num_chunks, Path(save_root))
+                error = Interrupted(stop.signum, done, num_chunks, Path(save_root), save_error)
                 print(error.message, file=sys.stderr, flush=True)
                 raise error
 
@@ -432,7 +458,8 @@ def run(
     # collectives (and across processes every process needs every run).
     final = jax.tree.map(lambda x: x[:num_runs].reshape((num_grid, num_seeds) + x.shape[1:]),
                          _fetch(carry))
-    return Results(metrics, diverged_at, final, compile_s, run_s, len(devices))
+    return Results(metrics, diverged_at, final, compile_s, run_s, len(devices),
+                   tuple(save_errors))
 
 
 def _place(tree: PyTree, sharding: NamedSharding) -> PyTree:

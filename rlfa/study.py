@@ -10,6 +10,9 @@ resume, device choice and progress bars work the same way in every study.
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,20 @@ import jax
 from rlfa import checkpoint
 from rlfa import config as cfg
 from rlfa.distributed import DistributedConfig
+from rlfa.runner import Results
+
+
+def absolute_paths(config: Any, *fields: str) -> None:
+    """Make the path ``fields`` of a frozen config absolute, in place (None stays None).
+
+    Called from ``__post_init__``, where the options are validated, so nothing
+    downstream sees a relative path: orbax refuses them, and a printed
+    ``--resume DIR`` must work from any working directory.
+    """
+    for name in fields:
+        value = getattr(config, name)
+        if value is not None:
+            object.__setattr__(config, name, str(Path(value).expanduser().absolute()))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +53,8 @@ class StudyOptions:
     """Show progress bars."""
     checkpoint_every: int = 0
     """Chunks between checkpoints (0: only at the end of each program and when interrupted)."""
+    logs_per_chunk: int = 10
+    """Logged points per compiled chunk: progress, checkpoints and Ctrl-C act between chunks."""
     checkpoint_dir: str | None = None
     """Checkpoint directory (default: <out>/checkpoints/<experiment>/<timestamp>/)."""
     resume: str | None = None
@@ -44,9 +63,11 @@ class StudyOptions:
     """Several processes (hosts): coordinator address, process count and id."""
 
     def __post_init__(self):
+        absolute_paths(self, "out", "checkpoint_dir", "resume")
         if self.num_devices is not None:
             cfg.check_positive_int("num_devices", self.num_devices)
         cfg.check_nonnegative_int("checkpoint_every", self.checkpoint_every)
+        cfg.check_positive_int("logs_per_chunk", self.logs_per_chunk)
         checkpoint.check_resume("resume", self.resume)
 
     def checkpoint_root(self, experiment: str) -> Path | None:
@@ -63,7 +84,46 @@ class StudyOptions:
             "progress": name if self.progress else False,
             "checkpoint_dir": checkpoint_root,
             "checkpoint_every": self.checkpoint_every,
+            "logs_per_chunk": self.logs_per_chunk,
             "resume": self.resume if checkpoint_root is not None else None,
             "checkpoint_name": checkpoint.study_name(name),
             "fingerprint": checkpoint.config_fingerprint(self),
         }
+
+
+def finish(path: Path | None, results: Iterable[Results]) -> Path | None:
+    """The end of a study: print its results directory, then fail if a checkpoint save did.
+
+    Call it after the results are written: a failed save is reported (with its
+    directory) and turns into exit status 1 only once the results are on disk.
+    ``path`` is None on processes other than 0, which write nothing.
+    """
+    if path is not None:
+        print(f"results: {path}", flush=True)
+    errors = [error for r in results for error in r.checkpoint_errors]
+    if errors:
+        print(f"rlfa: the results are complete, but {len(errors)} checkpoint save(s) failed, "
+              "so this run cannot be resumed from them:\n  " + "\n  ".join(errors),
+              file=sys.stderr, flush=True)
+        raise SystemExit(1)
+    return path
+
+
+def cli(config_type: type, main: Callable[[Any], Any], *, omit_prefixes: bool = False) -> None:
+    """Parse the command line into ``config_type`` with tyro and run ``main`` on it.
+
+    A ``ValueError`` (rlfa's validation errors: a bad value, or a combination found
+    invalid only once the environment or network is built) reaches the user as one
+    line and exit status 2, as tyro's own argument errors do; set
+    ``RLFA_TRACEBACK=1`` to see the traceback instead.
+    """
+    import tyro
+
+    config = tyro.cli(config_type, config=(tyro.conf.OmitArgPrefixes,) if omit_prefixes else ())
+    try:
+        main(config)
+    except ValueError as err:
+        if os.environ.get("RLFA_TRACEBACK"):
+            raise
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None

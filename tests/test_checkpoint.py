@@ -265,3 +265,108 @@ def test_random_walk_experiment_resumes_to_the_same_metrics(tmp_path):
     assert (again / "metrics.csv").read_text() == (first / "metrics.csv").read_text()
     with pytest.raises(ValueError, match="resume="):
         exp.RandomWalkConfig(**flags, resume=str(tmp_path / "missing"))
+
+
+# --- paths as users type them, and errors that say what failed ----------------------------
+
+
+def test_relative_paths_save_restore_and_resume(tmp_path, monkeypatch):
+    """orbax refuses relative paths; users type them (the default is runs/checkpoints/...)."""
+    monkeypatch.chdir(tmp_path)
+    carry = small_carry()
+    components = {**COMPONENTS, "carry": ckpt.carry_spec(carry)}
+    ckpt.save("rel", 1, carry, {}, components, num_runs=4)
+    assert ckpt.restore("rel", components, carry).chunks_done == 1
+    whole = run_counter()
+    with pytest.raises(runner.Interrupted):
+        run_counter(checkpoint_dir="ckpt",
+                    on_chunk=lambda done, _: done == 1 and os.kill(os.getpid(), signal.SIGINT))
+    assert_same_results(run_counter(resume="ckpt"), whole)
+
+
+def test_study_options_make_every_path_absolute(tmp_path, monkeypatch):
+    from rlfa.study import StudyOptions
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "old").mkdir()
+    options = StudyOptions(checkpoint_dir="ck", resume="old")
+    assert options.out == str(tmp_path / "runs")
+    assert options.checkpoint_dir == str(tmp_path / "ck")
+    assert options.resume == str(tmp_path / "old")
+    assert StudyOptions(out="~/x").out == str(Path.home() / "x")
+
+
+def test_unreadable_metadata_is_not_called_corrupt(saved, monkeypatch):
+    root, carry, components = saved
+    real = Path.read_text
+
+    def denied(self, *args, **kwargs):
+        if self.name == ckpt.META_NAME:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ValueError, match="cannot be read.*Permission denied") as err:
+        ckpt.restore(root, components, carry)
+    assert "corrupt" not in str(err.value)
+
+
+def test_other_format_version_is_named(saved):
+    root, carry, components = saved
+    meta_file = root / "chunk_000002" / ckpt.META_NAME
+    meta_file.write_text(meta_file.read_text().replace('"format": 1', '"format": 99'))
+    with pytest.raises(ValueError, match="format 99, this rlfa reads format 1") as err:
+        ckpt.restore(root, components, carry)
+    assert "corrupt" not in str(err.value)
+
+
+def test_orbax_failure_on_intact_files_is_not_called_corrupt(saved, monkeypatch):
+    import orbax.checkpoint as ocp
+
+    root, carry, components = saved
+
+    def refuse(self, *args, **kwargs):
+        raise RuntimeError("unknown layout")
+
+    monkeypatch.setattr(ocp.StandardCheckpointer, "restore", refuse)
+    with pytest.raises(ValueError, match=r"could not read .*unknown layout.*intact") as err:
+        ckpt.restore(root, components, carry)
+    assert "corrupt" not in str(err.value)
+
+
+def _failing_save(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+def test_a_failed_save_keeps_the_run_and_reports_it(tmp_path, monkeypatch, capsys):
+    whole = run_counter()
+    monkeypatch.setattr(ckpt, "save", _failing_save)
+    results = run_counter(checkpoint_dir=tmp_path / "ck", checkpoint_every=1)
+    assert_same_results(results, whole)
+    assert len(results.checkpoint_errors) == 3
+    assert str(tmp_path / "ck") in results.checkpoint_errors[0]
+    assert "No space left" in capsys.readouterr().err
+
+
+def test_a_failed_save_on_interrupt_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(ckpt, "save", _failing_save)
+    with pytest.raises(runner.Interrupted) as stop:
+        run_counter(checkpoint_dir=tmp_path,
+                    on_chunk=lambda done, _: done == 1 and os.kill(os.getpid(), signal.SIGINT))
+    assert stop.value.code == 128 + signal.SIGINT
+    assert "could NOT be saved" in str(stop.value) and "No space left" in str(stop.value)
+
+
+def test_a_study_writes_its_results_before_failing_on_a_save(tmp_path, monkeypatch, capsys):
+    from experiments import baird
+
+    monkeypatch.setattr(ckpt, "save", _failing_save)
+    with pytest.raises(SystemExit) as stop:
+        baird.main(baird.BairdConfig(quick=True, progress=False, out=str(tmp_path / "runs")))
+    assert stop.value.code == 1
+    summaries = list((tmp_path / "runs" / "baird").glob("*/summary.json"))
+    assert len(summaries) == 1
+    captured = capsys.readouterr()
+    assert f"results: {summaries[0].parent}" in captured.out
+    assert "checkpoint save(s) failed" in captured.err
+    assert str(tmp_path / "runs" / "checkpoints" / "baird") in captured.err
