@@ -41,7 +41,7 @@ import jax.numpy as jnp
 from rlfa.config import check_choice, check_positive_int
 from rlfa.control.policies import epsilon_greedy_from_noise, noise_size
 from rlfa.control.sarsa import sarsa_transition
-from rlfa.envs.noise import step_with_noise
+from rlfa.envs.noise import step_with_noise, transition_noise_size
 from rlfa.runner import Program
 from rlfa.types import Agent, Transition
 
@@ -144,7 +144,7 @@ def episodic_control(env, env_params, agent: Agent, q, num_actions: int, *,
     # reset when A' is reused; then the environment's.
     choices = (("fresh",) if not reuse else ()) + (("next",) if sarsa else ()) + (
         ("reset",) if reuse else ())
-    step_noise = len(choices) * act_size + env.noise_size
+    step_noise = len(choices) * act_size + transition_noise_size(env)
 
     def act(agent_state, hparams, obs, noise):
         return epsilon_greedy_from_noise(q(agent_state, obs), hparams.epsilon, noise)

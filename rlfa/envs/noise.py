@@ -6,13 +6,16 @@ dynamics (measured: ~120 us per step for 150 vmapped runs, against ~13 us with
 the same uniforms drawn 64 steps at a time). A noise-driven environment takes
 the step's uniforms instead:
 
-* ``noise_size``: uniforms on [0, 1) one step consumes;
+* ``noise_size``: uniforms on [0, 1) one ``step_from_noise`` (or one reset) consumes;
 * ``step_from_noise(state, action, noise, params) -> (obs, state, reward, terminated, info)``:
   one transition, no reset;
 * ``reset_from_noise(noise, params) -> (obs, state)``: a start state.
 
 :func:`step_with_noise` then follows gymnax's ``Environment.step`` exactly:
 automatic reset, ``truncated`` from the time limit, ``info["final_observation"]``.
+It takes :func:`transition_noise_size` ``= 2 * noise_size`` uniforms: the step's, then the
+automatic reset's, so the state an episode restarts in is independent of where
+the previous one ended (as gymnax's split key makes it).
 """
 
 from __future__ import annotations
@@ -63,8 +66,17 @@ class TwoActionStateEnvironment(NoiseEnvironment):
         return spaces.Discrete(2)
 
 
+def transition_noise_size(env) -> int:
+    """Uniforms one :func:`step_with_noise` of ``env`` consumes: the step's, then the reset's."""
+    return 2 * env.noise_size
+
+
 def step_with_noise(env, state, action, noise: jax.Array, params):
-    """gymnax's ``Environment.step`` with uniforms ``noise [env.noise_size]`` for a key.
+    """gymnax's ``Environment.step`` with uniforms for a key.
+
+    Args:
+      noise: ``[transition_noise_size(env)]`` uniforms on [0, 1): the first
+        ``env.noise_size`` drive the step, the rest the automatic reset.
 
     Returns:
       ``(obs, state, reward, terminated, truncated, info)`` as gymnax 1.0: ``obs``
@@ -72,10 +84,12 @@ def step_with_noise(env, state, action, noise: jax.Array, params):
       ``final_observation`` (the observation before any reset), ``terminated``
       and ``truncated``.
     """
-    obs_st, state_st, reward, terminated, info = env.step_from_noise(state, action, noise, params)
+    step_noise, reset_noise = noise[:env.noise_size], noise[env.noise_size:]
+    obs_st, state_st, reward, terminated, info = env.step_from_noise(
+        state, action, step_noise, params)
     truncated = env.is_truncated(state_st, params)
     done = jnp.logical_or(terminated, truncated)
-    obs_re, state_re = env.reset_from_noise(noise, params)
+    obs_re, state_re = env.reset_from_noise(reset_noise, params)
     state = jax.tree.map(lambda x, y: jax.lax.select(done, x, y), state_re, state_st)
     obs = jax.tree.map(lambda x, y: jax.lax.select(done, x, y), obs_re, obs_st)
     info = {**info, "terminated": terminated, "truncated": truncated, "final_observation": obs_st}

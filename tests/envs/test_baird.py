@@ -40,3 +40,25 @@ def test_registered_gymnax_env_steps_with_zero_reward():
         jax.random.key(2), state, baird.SOLID, params)
     np.testing.assert_array_equal(obs, [6.0])
     assert float(reward) == 0.0 and not bool(terminated) and not bool(truncated)
+
+
+def test_automatic_reset_has_its_own_randomness():
+    """With a one-step time limit every step ends an episode: where the dashed action lands
+    and where the next episode starts must be independent (they once shared one uniform,
+    correlating at 0.98)."""
+    from rlfa.envs.noise import step_with_noise, transition_noise_size
+
+    env = baird.Baird()
+    params = env.default_params.replace(max_steps_in_episode=1)
+    _, state = env.reset_from_noise(jnp.array([0.5]), params)
+    noise = jax.random.uniform(jax.random.key(4), (5000, transition_noise_size(env)))
+
+    def one(u):
+        obs, _, _, _, truncated, info = step_with_noise(env, state, baird.DASHED, u, params)
+        return info["final_observation"][0], obs[0], truncated
+
+    landed, restarted, truncated = map(np.asarray, jax.vmap(one)(noise))
+    assert truncated.all()
+    assert abs(np.corrcoef(landed, restarted)[0, 1]) < 0.05
+    np.testing.assert_allclose(np.bincount(restarted.astype(int), minlength=7) / 5000,
+                               [1 / 7] * 7, atol=0.02)

@@ -39,7 +39,8 @@ def test_steps_match_gymnax():
     ref_state = state
     actions = jax.random.randint(jax.random.key(0), (120,), 0, 3)
     for t, a in enumerate(actions):
-        obs, state, r, term, trunc, info = step_with_noise(env, state, a, jnp.array([0.7]), params)
+        obs, state, r, term, trunc, info = step_with_noise(env, state, a, jnp.array([0.7, 0.3]),
+                                                       params)
         ref_obs, ref_state, ref_r, ref_term, ref_trunc, ref_info = ref.step(
             jax.random.key(t), ref_state, a, ref_params)
         np.testing.assert_array_equal(info["final_observation"], ref_info["final_observation"])
