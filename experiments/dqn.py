@@ -20,15 +20,13 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-import jax
 import numpy as np
-import tyro
 
 from rlfa import config as cfg
 from rlfa import distributed, report, runner
 from rlfa.control.dqn import DQNConfig
 from rlfa.control.dqn_train import DQNSetup, make_program, plan
-from rlfa.study import StudyOptions
+from rlfa.study import StudyOptions, cli, finish
 
 SOLVED = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0, "MountainCar-v0": -110.0}
 
@@ -49,25 +47,31 @@ class ExperimentConfig(StudyOptions):
     """The agent, its training loop and hyperparameters."""
     num_seeds: int = 16
     """Independent runs, all in one compiled program."""
-    total_steps: int = 100_000
-    """Environment steps per seed (warm-up included), rounded up to fill whole logged points."""
-    num_logs: int = 20
-    """Logged points, each with a greedy evaluation."""
+    total_steps: int | None = None
+    """Environment steps per seed (warm-up included), rounded up to fill whole logged points
+    (default: 100,000; 600 with --quick)."""
+    num_logs: int | None = None
+    """Logged points, each with a greedy evaluation (default: 20; 2 with --quick)."""
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("num_seeds", "total_steps", "num_logs"):
-            cfg.check_positive_int(name, getattr(self, name))
+        cfg.check_positive_int("num_seeds", self.num_seeds)
+        for name in ("total_steps", "num_logs"):
+            if getattr(self, name) is not None:
+                cfg.check_positive_int(name, getattr(self, name))
 
     def effective(self) -> ExperimentConfig:
-        """The config actually run: ``--quick`` shrinks the workload, nothing else changes."""
+        """The config actually run: defaults filled in; ``--quick`` shrinks the workload
+        (a smaller agent, at most 2 seeds, and step and log counts not given explicitly)."""
         if not self.quick:
-            return self
+            return dataclasses.replace(self, total_steps=self.total_steps or TOTAL_STEPS,
+                                       num_logs=self.num_logs or NUM_LOGS)
         return dataclasses.replace(self, dqn=quick_dqn(self.dqn), num_seeds=min(self.num_seeds, 2),
-                                   total_steps=QUICK_STEPS, num_logs=2, quick=False)
+                                   total_steps=self.total_steps or QUICK_STEPS,
+                                   num_logs=self.num_logs or 2, quick=False)
 
 
-QUICK_STEPS = 600
+TOTAL_STEPS, NUM_LOGS, QUICK_STEPS = 100_000, 20, 600
 
 
 def quick_dqn(dqn: DQNConfig) -> DQNConfig:
@@ -180,11 +184,10 @@ def main(config: ExperimentConfig) -> Path | None:
     print(f"{run_config.dqn.env}: final greedy return {stats['mean']:.1f} ± {stats['ci95']:.1f}"
           f"{solved} after {summary['env_steps_per_seed']} env steps per seed"
           f" (run {summary['run_s']:.1f} s, compile {summary['compile_s']:.1f} s,"
-          f" {jax.local_device_count()} devices)")
-    print(f"results: {path}")
-    return path
+          f" {summary['num_devices']} devices)")
+    return finish(path, [run.results])
 
 
 if __name__ == "__main__":
     # devices and processes: see experiments/__init__.py
-    main(tyro.cli(ExperimentConfig, config=(tyro.conf.OmitArgPrefixes,)))
+    cli(ExperimentConfig, main, omit_prefixes=True)

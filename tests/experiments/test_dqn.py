@@ -31,7 +31,9 @@ def test_quick_run_writes_results(tmp_path):
 def test_defaults_are_the_cartpole_settings():
     config = exp.ExperimentConfig()
     assert config.dqn == exp.CARTPOLE and config.num_seeds == 16
-    assert config.total_steps == 100_000
+    assert config.effective().total_steps == 100_000 and config.effective().num_logs == 20
+    quick = exp.ExperimentConfig(quick=True, num_logs=6).effective()
+    assert (quick.total_steps, quick.num_logs, quick.num_seeds) == (exp.QUICK_STEPS, 6, 2)
 
 
 @pytest.mark.parametrize("kwargs, match", [

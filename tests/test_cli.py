@@ -1,0 +1,218 @@
+"""Every study and benchmark as a user types it: ``python -m experiments.NAME``.
+
+Each runs in a subprocess from a fresh temporary working directory, with the
+default relative ``--out runs`` (no ``--out``), so what these tests see is what a
+user sees on a fresh machine: a main job once trained for minutes and then lost
+its results to a relative checkpoint path while every test that passed an
+absolute ``tmp_path`` stayed green.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import typing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+STUDIES = {
+    "dqn": "ExperimentConfig",
+    "dqn_ladder": "LadderConfig",
+    "random_walk": "RandomWalkConfig",
+    "mountain_car": "MountainCarConfig",
+    "baird": "BairdConfig",
+    "universal_approximation": "UniversalApproximationConfig",
+}
+BENCHMARKS = {
+    "benchmark_random_walk": "BenchmarkConfig",
+    "benchmark_mountain_car": "BenchmarkConfig",
+    "benchmark_backprop": "BenchmarkConfig",
+    "benchmark_dqn": "BenchmarkConfig",
+    "benchmark_scaling": "ScalingConfig",
+}
+MODULES = {**STUDIES, **BENCHMARKS}
+RESULT_FILES = ("config.json", "metrics.csv", "summary.json", "figure.png")
+
+
+def python_m(module: str, *args: str, cwd: Path, timeout: float = 600,
+             env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python -m experiments.<module> args...`` in ``cwd``, as a shell would run it."""
+    return subprocess.run([sys.executable, "-m", f"experiments.{module}", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def results_dir(stdout: str) -> Path:
+    """The directory a run printed on its ``results: DIR`` line."""
+    found = re.findall(r"^results: (.+)$", stdout, flags=re.MULTILINE)
+    assert len(found) == 1, f"no single 'results:' line in:\n{stdout[-3000:]}"
+    return Path(found[0])
+
+
+def failure(proc: subprocess.CompletedProcess) -> str:
+    return f"exit {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}"
+
+
+@pytest.mark.parametrize("module", list(MODULES))
+def test_quick_run_from_a_fresh_directory_writes_its_results(module, tmp_path):
+    proc = python_m(module, "--quick", cwd=tmp_path)
+    assert proc.returncode == 0, failure(proc)
+    path = results_dir(proc.stdout)
+    assert path.is_absolute() and path.parent == tmp_path / "runs" / module
+    for name in RESULT_FILES:
+        assert (path / name).is_file() and (path / name).stat().st_size > 0, name
+    assert json.loads((path / "config.json").read_text())["out"] == str(tmp_path / "runs")
+
+
+# --- --help documents every field -------------------------------------------------------
+
+
+def leaf_fields(config_type: type, prefix: str = "") -> list[tuple[str, str]]:
+    """``(dotted name, field name)`` of every leaf option of a (nested) config dataclass."""
+    hints = typing.get_type_hints(config_type)
+    out = []
+    for field in dataclasses.fields(config_type):
+        kind = hints[field.name]
+        if dataclasses.is_dataclass(kind):
+            out += leaf_fields(kind, f"{prefix}{field.name}.")
+        else:
+            out.append((f"{prefix}{field.name}", field.name))
+    return out
+
+
+def help_lines(text: str) -> dict[str, str]:
+    """Flag -> its description, from tyro's help (a long flag has it on the next line)."""
+    rows = [re.sub(r"^[│ ]+|[│ ]+$", "", line) for line in text.splitlines()]
+    lines = {}
+    for i, row in enumerate(rows):
+        if not row.startswith("-"):
+            continue
+        flags, description = (re.split(r"\s{2,}", row, maxsplit=1) + [""])[:2]
+        if not description and i + 1 < len(rows) and not rows[i + 1].startswith("-"):
+            description = rows[i + 1]
+        for flag in re.findall(r"--[\w.-]+", flags):
+            lines[flag] = description
+    return lines
+
+
+@pytest.mark.parametrize("module", list(MODULES))
+def test_help_documents_every_field(module, tmp_path):
+    import importlib
+
+    proc = python_m(module, "--help", cwd=tmp_path, env={"COLUMNS": "400"}, timeout=120)
+    assert proc.returncode == 0, failure(proc)
+    described = help_lines(proc.stdout)
+    config_type = getattr(importlib.import_module(f"experiments.{module}"), MODULES[module])
+    for dotted, name in leaf_fields(config_type):
+        flags = [f"--{dotted.replace('_', '-')}", f"--{name.replace('_', '-')}"]
+        flag = next((f for f in flags if f in described), None)
+        assert flag is not None, f"{module}: no flag for field {dotted} in --help"
+        assert not re.match(r"^\((default|required|fixed)", described[flag]), \
+            f"{module}: {flag} has no description: {described[flag]!r}"
+
+
+# --- errors found after parsing reach the user as one line ------------------------------
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--network", "cnn"), ("network", "CartPole-v1")),
+    (("--env", "Pendulum-v1"), ("Pendulum-v1", "action")),
+    (("--env", "RandomWalk1000"), ("RandomWalk1000", "action")),
+])
+def test_dqn_configuration_errors_are_one_clear_line(args, words, tmp_path):
+    proc = python_m("dqn", "--quick", *args, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2, failure(proc)
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    for word in words:
+        assert word in proc.stderr, proc.stderr[-3000:]
+    assert not (tmp_path / "runs" / "dqn").exists()
+
+
+def test_resuming_another_configuration_is_one_clear_line(tmp_path):
+    first = python_m("baird", "--quick", "--checkpoint-dir", "ck", cwd=tmp_path)
+    assert first.returncode == 0, failure(first)
+    proc = python_m("baird", "--quick", "--seed", "1", "--resume", "ck", cwd=tmp_path)
+    assert proc.returncode == 2, failure(proc)
+    assert "Traceback" not in proc.stderr
+    error = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1 and "another configuration" in error[0] and "seed" in error[0]
+    assert str(tmp_path / "ck") in error[0]
+
+
+# --- interrupt, then resume with the printed command -------------------------------------
+
+
+def numbers(summary):
+    """A summary without its timings: what must be identical across interrupt and resume."""
+    if isinstance(summary, dict):
+        return {k: numbers(v) for k, v in summary.items() if not k.endswith("_s")}
+    if isinstance(summary, list):
+        return [numbers(v) for v in summary]
+    return summary
+
+
+def interrupt_after_a_chunk(module: str, args: list[str], cwd: Path, signum: int,
+                            checkpoints: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """Start ``module``, send ``signum`` once a checkpoint exists; returns the run and the
+    directory its ``Resume with --resume DIR`` message names."""
+    proc = subprocess.Popen([sys.executable, "-m", f"experiments.{module}", *args], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(cwd.glob(checkpoints)):
+        assert proc.poll() is None, failure(subprocess.CompletedProcess(
+            proc.args, proc.returncode, *proc.communicate()))
+        assert time.monotonic() < deadline, "no checkpoint after 300 s"
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    stdout, stderr = proc.communicate(timeout=300)
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    assert proc.returncode == 128 + signum, failure(done)
+    printed = re.findall(r"Resume with --resume (\S+)", stderr)
+    assert len(printed) == 1, stderr[-3000:]
+    return done, Path(printed[0])
+
+
+def test_dqn_sigint_then_the_printed_resume_equals_an_uninterrupted_run(tmp_path):
+    args = ["--quick", "--checkpoint-every", "1", "--logs-per-chunk", "1", "--num-logs", "30"]
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "cut").mkdir()
+    whole = python_m("dqn", *args, cwd=tmp_path / "whole")
+    assert whole.returncode == 0, failure(whole)
+    _, resume = interrupt_after_a_chunk("dqn", args, tmp_path / "cut", signal.SIGINT,
+                                        "runs/checkpoints/dqn/*/*/chunk_*")
+    assert resume.is_relative_to(tmp_path / "cut" / "runs" / "checkpoints" / "dqn")
+    assert not (tmp_path / "cut" / "runs" / "dqn").exists()  # nothing half-written
+    # The printed command, from another working directory: the path is absolute.
+    resumed = python_m("dqn", *args, "--resume", str(resume), cwd=tmp_path)
+    assert resumed.returncode == 0, failure(resumed)
+    a, b = results_dir(whole.stdout), results_dir(resumed.stdout)
+    assert numbers(json.loads((a / "summary.json").read_text())) == \
+        numbers(json.loads((b / "summary.json").read_text()))
+    with np.load(a / "metrics.npz") as x, np.load(b / "metrics.npz") as y:
+        assert sorted(x) == sorted(y)
+        for name in x:
+            np.testing.assert_array_equal(x[name], y[name], err_msg=name)
+
+
+def test_random_walk_sigterm_then_the_printed_resume_equals_an_uninterrupted_run(tmp_path):
+    args = ["--quick", "--figure", "9.2", "--checkpoint-every", "1", "--logs-per-chunk", "2"]
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "cut").mkdir()
+    whole = python_m("random_walk", *args, cwd=tmp_path / "whole")
+    assert whole.returncode == 0, failure(whole)
+    _, resume = interrupt_after_a_chunk("random_walk", args, tmp_path / "cut", signal.SIGTERM,
+                                        "runs/checkpoints/random_walk/*/*/chunk_*")
+    resumed = python_m("random_walk", *args, "--resume", str(resume), cwd=tmp_path / "cut")
+    assert resumed.returncode == 0, failure(resumed)
+    a, b = results_dir(whole.stdout), results_dir(resumed.stdout)
+    assert numbers(json.loads((a / "summary.json").read_text())) == \
+        numbers(json.loads((b / "summary.json").read_text()))
+    assert (a / "metrics.csv").read_text() == (b / "metrics.csv").read_text()
