@@ -216,3 +216,13 @@ def test_random_walk_sigterm_then_the_printed_resume_equals_an_uninterrupted_run
     assert numbers(json.loads((a / "summary.json").read_text())) == \
         numbers(json.loads((b / "summary.json").read_text()))
     assert (a / "metrics.csv").read_text() == (b / "metrics.csv").read_text()
+
+
+def test_dqn_prints_the_devices_it_used(tmp_path):
+    """--num-devices 1 on a machine laid out with more: the headline says 1, as summary.json."""
+    proc = python_m("dqn", "--quick", "--num-devices", "1", cwd=tmp_path,
+                    env={"RLFA_CPU_DEVICES": "2"})
+    assert proc.returncode == 0, failure(proc)
+    summary = json.loads((results_dir(proc.stdout) / "summary.json").read_text())
+    assert summary["num_devices"] == 1
+    assert re.search(r"\b1 devices\)", proc.stdout), proc.stdout[-2000:]
