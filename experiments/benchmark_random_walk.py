@@ -7,6 +7,12 @@ Compile time is reported apart from run time; each workload is repeated and the
 median reported. In the same process, a plain Python/NumPy gradient Monte Carlo
 in the style of the book's public reference code runs a slice of Figure 9.1's
 episodes, so the speed-up is a ratio measured on one machine at one time.
+
+Writes ``runs/benchmark_random_walk/<timestamp>/``: ``config.json``,
+``metrics.csv`` (one row per workload and repeat: compile and run seconds),
+``summary.json`` (the medians, the NumPy reference and the speed-up) and
+``figure.png`` (median run and compile seconds per workload beside the NumPy
+reference's extrapolated run time, on a log scale).
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tyro
 
 from experiments import random_walk as rw_exp
 from rlfa import config as cfg
 from rlfa import report
+from rlfa.study import absolute_paths, cli
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +46,7 @@ class BenchmarkConfig:
     """Root directory for results."""
 
     def __post_init__(self):
+        absolute_paths(self, "out")
         cfg.check_positive_int("repeats", self.repeats)
         cfg.check_positive_int("reference_episodes", self.reference_episodes)
 
@@ -63,6 +70,19 @@ def numpy_reference_gradient_mc(num_episodes: int, alpha: float = 2e-5, seed: in
     return time.perf_counter() - start
 
 
+def draw(table: dict, reference_episodes: int):
+    """Median run and compile seconds per workload, and the NumPy reference (Fig 9.1)."""
+    figures = list(table)
+    return report.bar_figure(
+        [f"Fig {f}" for f in figures],
+        {"rlfa run s (median)": [table[f]["run_s_median"] for f in figures],
+         "rlfa compile s (median)": [table[f]["compile_s_median"] for f in figures],
+         "NumPy reference run s (extrapolated)":
+             [table[f].get("numpy_reference_s_extrapolated", np.nan) for f in figures]},
+        "seconds (log scale)", "Random walk: wall time per workload\n(NumPy reference: "
+        f"Fig 9.1 only, extrapolated from {reference_episodes} episodes)", log=True)
+
+
 def main(config: BenchmarkConfig) -> Path:
     rows, table = [], {}
     for figure in ("9.1", "9.10"):
@@ -77,9 +97,11 @@ def main(config: BenchmarkConfig) -> Path:
                     c, r = c + results.compile_s, r + results.run_s
             compile_s.append(c)
             run_s.append(r)
-            rows.append({"figure": figure, "repeat": repeat, "compile_s": c, "run_s": r})
+            rows.append({"figure": figure, "repeat": repeat, "seeds": seeds,
+                         "episodes": episodes, "compile_s": c, "run_s": r})
         table[figure] = {
-            "workload": f"{len(rw_exp.studies(figure))} config x {seeds} runs x {episodes} episodes",
+            "workload": (f"{len(rw_exp.studies(figure))} config x {seeds} runs x "
+                         f"{episodes} episodes"),
             "run_s_median": statistics.median(run_s),
             "compile_s_median": statistics.median(compile_s),
             "num_devices": results.num_devices,
@@ -93,7 +115,8 @@ def main(config: BenchmarkConfig) -> Path:
     table["9.1"]["target_run_s"] = 1.0
     summary = {"benchmarks": table, "repeats": config.repeats,
                "reference_episodes_timed": config.reference_episodes}
-    path = report.write_run("benchmark_random_walk", config, summary, rows, {}, root=config.out)
+    path = report.write_run("benchmark_random_walk", config, summary, rows,
+                            {"figure": draw(table, config.reference_episodes)}, root=config.out)
     print(f"{'workload':<10}{'runs':>38}{'run s (median)':>16}{'compile s':>11}")
     for figure, t in table.items():
         print(f"Fig {figure:<6}{t['workload']:>38}{t['run_s_median']:>16.2f}"
@@ -105,4 +128,4 @@ def main(config: BenchmarkConfig) -> Path:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(BenchmarkConfig))  # devices: see experiments/__init__.py
+    cli(BenchmarkConfig, main)  # devices: see experiments/__init__.py

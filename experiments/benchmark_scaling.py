@@ -16,7 +16,7 @@ Two studies, each measurement a fixed budget per seed, timed by
    small program on about one core, so on a 2-core machine 2 devices should come
    close to twice 1 device's throughput; the summary reports that speed-up.
 
-The workloads (shared/PERFORMANCE.md): semi-gradient TD(0) with state
+The workloads: semi-gradient TD(0) with state
 aggregation on the 1000-state random walk (S&B Figure 9.2, one program step is
 one episode, episodes vmapped in lock step); semi-gradient SARSA with 8x8x8 tile
 coding on Mountain Car (S&B Figure 10.2, alpha = 0.5/8, one program step is 64
@@ -31,6 +31,10 @@ process, so its peak resident set (``ru_maxrss``) is its own; the process's RSS
 before the run (imports and program built) is reported beside it, and the
 device's own peak (``memory_stats()["peak_bytes_in_use"]``) where the backend
 reports one (GPU/TPU; not on CPU).
+
+Writes ``runs/benchmark_scaling/<timestamp>/``: ``config.json``, ``metrics.csv``
+(one row per measurement), ``summary.json`` and ``figure.png`` (throughput vs
+seeds and vs CPU devices, log-log).
 """
 
 from __future__ import annotations
@@ -47,10 +51,10 @@ from pathlib import Path
 
 import jax
 import numpy as np
-import tyro
 
 from rlfa import config as cfg
 from rlfa import report, runner
+from rlfa.study import absolute_paths, cli
 
 WORKLOADS = ("random_walk", "mountain_car", "dqn")
 LABELS = {"random_walk": "random-walk TD(0)", "mountain_car": "Mountain Car SARSA",
@@ -84,11 +88,12 @@ class ScalingConfig:
     seed: int = 0
     """The seed every key is derived from."""
     quick: bool = False
-    """A tiny workload that runs in seconds (for tests and smoke checks)."""
+    """A tiny workload that runs in seconds, in this process (for tests and smoke checks)."""
     out: str = "runs"
     """Root directory for results."""
 
     def __post_init__(self):
+        absolute_paths(self, "out")
         cfg.check_nonempty("workloads", self.workloads)
         for name in self.workloads:
             cfg.check_choice("workloads", name, WORKLOADS)
@@ -111,7 +116,7 @@ class ScalingConfig:
             self, seeds=tuple(n for n in self.seeds if n <= 4)[:2] or (1,),
             random_walk_episodes=4, mountain_car_steps=128, dqn_steps=32,
             device_counts=tuple(n for n in self.device_counts if n <= 2), device_seeds=4,
-            quick=False)
+            isolate=False, quick=False)  # a fresh process per case would dwarf the work
 
 
 def _dqn_config():
@@ -322,13 +327,17 @@ def draw(rows: list[dict]):
     devices = seeds_rows[0]["num_devices"] if seeds_rows else "all"
     ax_seeds.set_xlabel(f"seeds (on {devices} device(s))")
     ax_seeds.set_title("Throughput vs seeds")
+    if not seeds_rows:
+        ax_seeds.text(0.5, 0.5, "no seeds study in this run", ha="center", va="center",
+                      transform=ax_seeds.transAxes)
     dev_seeds = next((r["seeds"] for r in rows if r["study"] == "devices"), "")
     counts = sorted({r["num_devices"] for r in rows if r["study"] == "devices"})
     if counts:
         ax_dev.set_xticks(counts, [str(k) for k in counts])
     ax_dev.set_xlabel(f"CPU devices ({dev_seeds} seeds)")
     ax_dev.set_title("Throughput vs devices")
-    ax_seeds.legend(fontsize=7)
+    if seeds_rows:
+        ax_seeds.legend(fontsize=7)
     if any(r["study"] == "devices" for r in rows):
         ax_dev.legend(fontsize=7)
     fig.tight_layout()
@@ -360,8 +369,8 @@ def main(config: ScalingConfig) -> Path:
         "load_average_start": load_start, "load_average_end": os.getloadavg(),
         "wall_s": time.perf_counter() - t0,
     }
-    figures = {} if config.devices_only else {"figure": draw(rows)}
-    path = report.write_run("benchmark_scaling", config, summary, rows, figures, root=config.out)
+    path = report.write_run("benchmark_scaling", config, summary, rows, {"figure": draw(rows)},
+                            root=config.out)
     print(f"\n{table_header()}\n" + "\n".join(map(table_row, rows)))
     for workload, ratios in summary["speedup_over_1_device"].items():
         print(f"speed-up over 1 device, {workload}: "
@@ -375,4 +384,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
         print(json.dumps(measure(json.loads(sys.argv[2]))))
     else:
-        main(tyro.cli(ScalingConfig))
+        cli(ScalingConfig, main)

@@ -16,6 +16,7 @@ def test_quick_benchmark_writes_results(tmp_path):
     assert case["max_relative_grad_difference"] <= 1e-5
     assert summary["max_ratio"] == pytest.approx(case["hand_us"] / case["autodiff_us"])
     assert (path / "metrics.csv").read_text().startswith("network,batch,")
+    assert (path / "config.json").is_file() and (path / "figure.png").is_file()
 
 
 @pytest.mark.parametrize(

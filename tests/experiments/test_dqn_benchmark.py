@@ -1,5 +1,6 @@
 """experiments.benchmark_dqn: the cases it times, its analysis, and a quick run."""
 
+import csv
 import json
 
 import pytest
@@ -55,3 +56,21 @@ def test_quick_benchmark_runs_in_process(tmp_path):
     (row,) = summary["cases"]
     assert row["mode"] == "train" and row["updates_per_s"] > 0 and row["compile_s"] > 0
     assert row["peak_rss_mb"] > 0 and summary["hyperparameters"]["purejaxrl"]["batch_size"] == 128
+    for name in ("config.json", "metrics.csv", "figure.png"):
+        assert (path / name).is_file()
+    with open(path / "metrics.csv") as f:
+        (csv_row,) = csv.DictReader(f)
+    assert csv_row["mode"] == "train" and float(csv_row["run_s"]) > 0
+    quoted = summary["purejaxrl_reference_quoted"]
+    assert quoted["run_s"] == {"1": 8.4, "8": 68.1} and "not in this run" in quoted["measured"]
+
+
+def test_metric_rows_share_columns():
+    case = {"settings": "rlfa", "replay": "rlfa", "seeds": 1, "devices": "one"}
+    rows = [{"quick": True, **case, "mode": "train", "run_s": 1.0},
+            {**case, "mode": "bare", "us_per_update": 2.0}]
+    out = bench.metric_rows(rows)
+    assert list(out[0]) == ["settings", "replay", "mode", "seeds", "devices", "quick", "run_s",
+                            "us_per_update"]
+    assert out[0]["us_per_update"] is None and out[1]["run_s"] is None
+    assert out[1]["us_per_update"] == 2.0 and out[1]["quick"] is None
