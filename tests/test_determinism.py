@@ -1,10 +1,8 @@
 """Determinism, seed independence, divergence isolation and key hygiene, across the runner.
 
 Every test in this module runs under ``jax.debug_key_reuse(True)``: a key used
-twice anywhere in the traced programs (runner, prediction, replay) raises
-``KeyReuseError`` while tracing. The DQN tests are exempt for now: the checker
-reports "In scan, argument 38 is already consumed" in ``dqn_train``'s warm-up
-scan (open question for its owner; remove the exemption once it is resolved).
+twice anywhere in the traced programs (runner, prediction, DQN, replay,
+evaluation) raises ``KeyReuseError`` while tracing.
 """
 
 import functools
@@ -27,8 +25,8 @@ _spec.loader.exec_module(worker)
 
 
 @pytest.fixture(autouse=True)
-def key_reuse_checked(request):
-    with jax.debug_key_reuse(not request.node.name.startswith("test_dqn")):
+def key_reuse_checked():
+    with jax.debug_key_reuse(True):
         yield
 
 

@@ -58,7 +58,8 @@ class DQNHparams(NamedTuple):
       gamma: discount in [0, 1].
       epsilon_start: exploration probability at step 0.
       epsilon_end: exploration probability from ``epsilon_decay_steps`` on.
-      tau: target-update mix, ``target <- tau * online + (1 - tau) * target``.
+      tau: target-update mix, ``target <- tau * online + (1 - tau) * target`` per update
+        (``DQNConfig.target_period``).
     """
 
     learning_rate: jax.Array
@@ -84,7 +85,8 @@ class DQNConfig:
     target_net: bool = True
     """Bootstrap from a separate target network (False: from the online network itself)."""
     double: bool = False
-    """Double DQN: select the next action with the online network, evaluate with the target."""
+    """Double DQN: select the next action with the online network, evaluate with the target
+    (needs target_net)."""
     huber: bool = False
     """Huber loss (gradient clipped to +-1) instead of the squared loss."""
     num_envs: int = 10
@@ -100,7 +102,14 @@ class DQNConfig:
     gradient_steps: int = 1
     """Gradient updates per train step, each on a freshly sampled batch."""
     target_period: int = 500
-    """Environment steps between target-network updates."""
+    """Environment steps between target-network updates, counted like every count here on
+    ``DQNState.steps``, summed over the num_envs environments: one update each time that
+    counter reaches a multiple of target_period. The counter moves train_frequency at a time
+    (train_frequency / num_envs steps of every environment), so the updates due within a train
+    step are applied at its end, after its gradient steps, all from the same online network:
+    k of them are k single updates in closed form (:func:`rlfa.control.schedules.update_target`),
+    so a target_period below train_frequency is honoured too (target_period=1, tau=0.005 keeps
+    0.995**train_frequency of the old target per train step)."""
     epsilon_decay_steps: int = 250_000
     """Environment steps over which epsilon goes linearly from start to end."""
     learning_rate_decay_steps: int = 0
@@ -116,7 +125,8 @@ class DQNConfig:
     epsilon_end: float = 0.05
     """Exploration probability after epsilon_decay_steps."""
     tau: float = 1.0
-    """Target update mix: 1 is a hard copy every target_period steps, < 1 Polyak averaging."""
+    """Target update mix, per update: 1 is a hard copy every target_period steps, < 1 Polyak
+    averaging."""
     num_eval_episodes: int = 10
     """Greedy episodes run at every logged point (0: no evaluation)."""
     eval_max_steps: int = 0
@@ -126,10 +136,10 @@ class DQNConfig:
     """Replay implementation: flashbax (its item buffer) or rlfa (rlfa.replay.uniform)."""
 
     def __post_init__(self):
-        from rlfa import envs  # gymnax is imported only once a config is built
-
-        check_choice("env", self.env, envs.names())
         check_choice("network", self.network, nets.KINDS)
+        for i, width in enumerate(self.hidden):
+            check_positive_int(f"hidden[{i}]", width)
+        self._check_env()
         for name in ("num_envs", "buffer_capacity", "batch_size", "train_frequency",
                      "gradient_steps", "target_period", "epsilon_decay_steps"):
             check_positive_int(name, getattr(self, name))
@@ -157,6 +167,29 @@ class DQNConfig:
                 raise ValueError(f"train_frequency={self.train_frequency} is invalid: a train"
                                  f" step's transitions must fit buffer_capacity="
                                  f"{self.buffer_capacity}.")
+        if self.double and not self.target_net:
+            raise ValueError("double=True is invalid with target_net=False: Double DQN evaluates"
+                             " the online network's choice with the target network; set"
+                             " target_net=True, or double=False.")
+
+    def _check_env(self) -> None:
+        """Refuse, before anything compiles, an environment this agent cannot act in or see."""
+        from gymnax.environments import spaces  # gymnax is imported only once a config is built
+
+        from rlfa import envs
+
+        check_choice("env", self.env, envs.names())
+        env, env_params = envs.make(self.env)
+        space = env.action_space(env_params)
+        if not isinstance(space, spaces.Discrete) or space.n < 2:
+            raise ValueError(f"env={self.env!r} is invalid for DQN: its action space is {space!r};"
+                             " DQN needs a Discrete action space with at least two actions.")
+        obs_shape = tuple(env.observation_space(env_params).shape)
+        try:
+            nets.q_network(obs_shape, space.n, self.network, self.hidden)
+        except ValueError as error:
+            raise ValueError(f"network={self.network!r} is invalid for env={self.env!r}:"
+                             f" {error}") from error
 
     def hparams(self) -> DQNHparams:
         """This config's continuous hyperparameters as one grid point."""
@@ -189,8 +222,8 @@ class DQNAgent(NamedTuple):
       update: ``(state, hparams, batch: Transition [B]) -> (state, metrics)``: one
         gradient step.
       advance: ``(state, hparams, num_steps) -> state``: count environment steps
-        and update the target network when the counter passes a multiple of
-        ``target_period``.
+        and update the target network once for every multiple of ``target_period``
+        the counter passes.
       q_values: ``(params, obs [n, *obs_shape]) -> [n, num_actions]``.
       epsilon: ``(state, hparams) -> float []``, the current exploration rate.
     """
@@ -232,7 +265,7 @@ def make_agent(config: DQNConfig, obs_shape: tuple[int, ...], num_actions: int) 
         evaluator = state.target_params if config.target_net else state.params
         q_t = q_values(evaluator, batch.obs_t)
         discount_t = jax.vmap(targets.discount, (None, 0))(hp.gamma, batch.terminated_t)
-        if config.double and config.target_net:
+        if config.double:
             q_t_selector = q_values(state.params, batch.obs_t)
             y = jax.vmap(targets.double_q_learning_target)(batch.r_t, discount_t, q_t, q_t_selector)
         else:

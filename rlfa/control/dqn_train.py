@@ -13,6 +13,11 @@ a ``lax.cond`` becomes a ``select`` that computes the update anyway.
 step counter, a key stream training never touches, so evaluating more or less
 often does not change training.
 
+Every ``lax.scan`` here takes one key and folds in the iteration index
+(``jax.random.fold_in``) instead of scanning over an array of split keys:
+under the runner's ``vmap`` a scanned key array is transposed, which
+``jax.debug_key_reuse`` counts as a use, so the program could not be checked.
+
 :func:`rlfa.runner.run` vmaps the program over seeds and shards them over devices.
 """
 
@@ -122,7 +127,8 @@ def make_program(config: DQNConfig, mode: str = "train") -> DQNSetup:
         with actions chosen by the network's forward pass, nothing else).
 
     Raises:
-      ValueError: an observation shape the network cannot take, or an unknown mode.
+      ValueError: an unknown mode. (An environment or network DQN cannot use is refused
+        earlier, by :class:`DQNConfig`.)
     """
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is invalid: must be one of {list(MODES)}.")
@@ -167,8 +173,12 @@ def make_program(config: DQNConfig, mode: str = "train") -> DQNSetup:
         if warm:
             action_key, step_key = jax.random.split(warm_key)
             actions = jax.random.randint(action_key, (warm, n), 0, num_actions, jnp.int32)
-            carry, _ = jax.lax.scan(lambda c, xs: env_step(c, *xs), carry,
-                                    (actions, jax.random.split(step_key, warm)))
+
+            def warm_step(c, xs):
+                a, i = xs
+                return env_step(c, a, jax.random.fold_in(step_key, i))
+
+            carry, _ = jax.lax.scan(warm_step, carry, (actions, jnp.arange(warm)))
             carry = carry._replace(agent=agent.advance(carry.agent, hp, config.warmup_steps))
         return carry
 
@@ -177,16 +187,17 @@ def make_program(config: DQNConfig, mode: str = "train") -> DQNSetup:
         carry = carry._replace(key=key)
         vec_steps = config.train_frequency // n
 
-        def act_and_step(c, keys):
-            act_k, env_k = keys
+        def act_and_step(c, act_k, env_k):
             return env_step(c, agent.act(c.agent, hp, c.obs, act_k), env_k)
 
-        # Each split is a threefry call in the hot loop: none where one key suffices.
+        # Each fold_in is a threefry call in the hot loop: none where one key suffices.
         if vec_steps == 1:
-            carry, fresh = act_and_step(carry, (act_key, env_key))
+            carry, fresh = act_and_step(carry, act_key, env_key)
         else:
-            keys = (jax.random.split(act_key, vec_steps), jax.random.split(env_key, vec_steps))
-            carry, fresh = jax.lax.scan(act_and_step, carry, keys)
+            carry, fresh = jax.lax.scan(
+                lambda c, i: act_and_step(c, jax.random.fold_in(act_key, i),
+                                          jax.random.fold_in(env_key, i)),
+                carry, jnp.arange(vec_steps))
             fresh = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), fresh)
 
         def gradient_step(state_and_loss, k):
@@ -203,9 +214,9 @@ def make_program(config: DQNConfig, mode: str = "train") -> DQNSetup:
         elif config.gradient_steps == 1:
             (agent_state, loss), _ = gradient_step((carry.agent, carry.loss), sample_key)
         else:
-            sample_keys = jax.random.split(sample_key, config.gradient_steps)
-            (agent_state, loss), _ = jax.lax.scan(gradient_step, (carry.agent, carry.loss),
-                                                  sample_keys)
+            (agent_state, loss), _ = jax.lax.scan(
+                lambda c, i: gradient_step(c, jax.random.fold_in(sample_key, i)),
+                (carry.agent, carry.loss), jnp.arange(config.gradient_steps))
         agent_state = agent.advance(agent_state, hp, config.train_frequency)
         return carry._replace(agent=agent_state, loss=loss)
 

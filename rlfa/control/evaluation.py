@@ -24,7 +24,8 @@ def greedy_returns(env: Any, env_params: Any, policy: Callable[[jax.Array], jax.
       policy: ``obs [num_episodes, *obs_shape] -> actions [num_episodes]``
         (deterministic, e.g. argmax of a Q-network).
       key: the evaluation stream; all randomness (resets, stochastic dynamics)
-        is drawn from it in bulk before the loop.
+        is drawn from it (step ``t`` from ``fold_in(step_key, t)``: a scan over
+        split keys would trip ``jax.debug_key_reuse`` under ``vmap``).
       num_episodes: episodes, one per environment copy.
       max_steps: step budget (static).
 
@@ -36,10 +37,10 @@ def greedy_returns(env: Any, env_params: Any, policy: Callable[[jax.Array], jax.
     reset_key, step_key = jax.random.split(key)
     obs, state = jax.vmap(env.reset, (0, None))(jax.random.split(reset_key, num_episodes),
                                                 env_params)
-    step_keys = jax.random.split(step_key, (max_steps, num_episodes))
 
-    def one_step(carry, keys):
+    def one_step(carry, t):
         obs, state, returns, ended = carry
+        keys = jax.random.split(jax.random.fold_in(step_key, t), num_episodes)
         obs, state, reward, terminated, truncated, _ = jax.vmap(
             env.step, (0, 0, 0, None))(keys, state, policy(obs), env_params)
         returns = returns + jnp.where(ended, 0.0, reward)
@@ -47,5 +48,5 @@ def greedy_returns(env: Any, env_params: Any, policy: Callable[[jax.Array], jax.
 
     zeros = jnp.zeros(num_episodes, jnp.float32)
     carry = (obs, state, zeros, jnp.zeros(num_episodes, bool))
-    (_, _, returns, ended), _ = jax.lax.scan(one_step, carry, step_keys)
+    (_, _, returns, ended), _ = jax.lax.scan(one_step, carry, jnp.arange(max_steps))
     return returns, ended

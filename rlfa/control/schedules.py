@@ -42,22 +42,35 @@ def crossed_multiple(steps_before: jax.Array, steps_after: jax.Array, period: in
     return (steps_after // period) > (steps_before // period)
 
 
+def count_multiples(steps_before: jax.Array, steps_after: jax.Array, period: int) -> jax.Array:
+    """How many multiples of ``period`` lie in ``(steps_before, steps_after]``, int32 ``[]``."""
+    return (jnp.asarray(steps_after, jnp.int32) // period
+            - jnp.asarray(steps_before, jnp.int32) // period)
+
+
 def update_target(online: PyTree, target: PyTree, steps_before: jax.Array,
                   steps_after: jax.Array, period: int, tau: jax.Array) -> PyTree:
     """The target network after the counter moved from ``steps_before`` to ``steps_after``.
 
-    Each time the counter passes a multiple of ``period`` (at most once per call)
-    the target moves to ``tau * online + (1 - tau) * target``: ``tau = 1`` is the
-    hard copy every ``period`` steps of Mnih et al. (2015) ("fixed Q-targets"),
-    ``period = 1`` with a small ``tau`` is the Polyak averaging of Lillicrap et
-    al. (2016), ``tau = 0`` never moves.
+    One update, ``target <- tau * online + (1 - tau) * target``, is due each time
+    the counter reaches a multiple of ``period``: ``tau = 1`` is the hard copy
+    every ``period`` steps of Mnih et al. (2015) ("fixed Q-targets"), ``period =
+    1`` with a small ``tau`` is the Polyak averaging of Lillicrap et al. (2016),
+    ``tau = 0`` never moves. The ``k`` updates due in one call are all applied,
+    from the same ``online``, in closed form: ``k`` mixes keep ``(1 - tau)**k``
+    of the target. A counter advanced ``n`` steps at a time with ``online``
+    fixed in between (a train step's environment steps) thus updates as one
+    advanced a step at a time would, whatever ``period`` is, up to rounding;
+    ``k = 0`` leaves the target bit-identical and ``tau = 1`` copies exactly.
 
     Args:
       online, target: parameter pytrees of the same structure.
       steps_before, steps_after: the global counter, int ``[]``, in environment steps.
       period: environment steps between target updates (static, >= 1).
-      tau: float ``[]`` in [0, 1].
+      tau: float ``[]`` in [0, 1], the mix of one update.
     """
-    move = crossed_multiple(steps_before, steps_after, period)
+    due = count_multiples(steps_before, steps_after, period)
+    keep = jax.lax.pow(1.0 - jnp.asarray(tau, jnp.float32), due)  # integer power: k = 1 is exact
     return jax.tree.map(
-        lambda o, t: jnp.where(move, tau * o + (1.0 - tau) * t, t).astype(t.dtype), online, target)
+        lambda o, t: jnp.where(due > 0, (1.0 - keep) * o + keep * t, t).astype(t.dtype),
+        online, target)

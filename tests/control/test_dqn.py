@@ -12,6 +12,13 @@ from rlfa.control.dqn_train import make_program, plan
 from rlfa.types import Transition
 
 
+@pytest.fixture(autouse=True, scope="module")
+def key_reuse_checked():
+    """Every test here, module fixtures included, traced under the key-reuse checker."""
+    with jax.debug_key_reuse(True):
+        yield
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(env="CartPole-v9"), "env='CartPole-v9'.*CartPole-v1"),
     (dict(gamma=1.5), "gamma=1.5"),
@@ -25,10 +32,24 @@ from rlfa.types import Transition
     (dict(tau=2.0), "tau=2.0"),
     (dict(network="rnn"), "network='rnn'"),
     (dict(num_envs=0), "num_envs=0"),
+    (dict(double=True, target_net=False), r"double=True.*target_net=False"),
+    (dict(hidden=(8, 0)), r"hidden\[1\]=0"),
+    # DQN picks among a finite set of actions: a continuous or a single action is refused
+    (dict(env="Pendulum-v1"), r"env='Pendulum-v1'.*action space is Box\(.*Discrete"),
+    (dict(env="RandomWalk1000"), r"env='RandomWalk1000'.*action space is Discrete\(1,"),
+    # the network and the observations it would get, named before anything compiles
+    (dict(network="cnn"), r"network='cnn'.*env='CartPole-v1'.*observation shape \(4,\)"),
+    (dict(env="Breakout-MinAtar", network="mlp"),
+     r"network='mlp'.*env='Breakout-MinAtar'.*observation shape \(10, 10, 4\)"),
 ])
 def test_bad_config_raises_before_compiling(kwargs, match):
     with pytest.raises(ValueError, match=match):
         DQNConfig(**kwargs)
+
+
+@pytest.mark.parametrize("env", ["CartPole-v1", "Acrobot-v1", "Breakout-MinAtar"])
+def test_discrete_environments_are_accepted(env):
+    assert DQNConfig(env=env).env == env
 
 
 def test_online_rung_needs_no_warmup_or_buffer():
@@ -119,6 +140,31 @@ def test_update_moves_online_only_and_advance_copies_at_exact_steps():
     assert changed_at == [500]  # params did not change after the first copy
     assert same(state.target_params, state.params)
     assert int(state.steps) == 1200
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.3])
+def test_target_period_below_train_frequency_applies_every_update_due(tau):
+    # 2 envs x 2 vectorised steps: the counter moves 4 environment steps per train step; the
+    # target is due at every multiple of 3 of it, so 1, 1, 2, 1, 1, 2, ... updates per train step
+    config = DQNConfig(hidden=(8,), num_envs=2, train_frequency=4, warmup_steps=128,
+                       target_period=3, tau=tau, learning_rate=1e-2)
+    agent = make_agent(config, (4,), 2)
+    hp = config.hparams()
+    state = agent.init(jax.random.key(0), jnp.zeros(4))
+    for updates_due in [1, 1, 2, 1, 1, 2, 1, 1, 2]:
+        state, _ = agent.update(state, hp, _batch())  # a new online network every train step
+        old = state.target_params
+        state = agent.advance(state, hp, config.train_frequency)
+        keep = (1 - tau) ** updates_due
+        leaves = map(jax.tree.leaves, (state.target_params, state.params, old))
+        for got, o, t in zip(*leaves, strict=True):
+            assert not np.array_equal(got, t)  # the target moves at every train step
+            np.testing.assert_allclose(got, o + keep * (t - o), rtol=1e-6, atol=1e-7)
+            if tau < 1 and updates_due == 2:  # one mix would keep 0.7, not 0.49, of the old
+                assert not np.allclose(got, o + (1 - tau) * (t - o), rtol=1e-6, atol=1e-7)
+    assert int(state.steps) == 36
+    if tau == 1.0:
+        assert jax.tree.all(jax.tree.map(np.array_equal, state.target_params, state.params))
 
 
 def test_act_is_greedy_at_epsilon_zero_and_uniform_at_one():

@@ -15,6 +15,13 @@ from rlfa.control.dqn_train import make_program, plan
 from rlfa.control.evaluation import greedy_returns
 
 
+@pytest.fixture(autouse=True, scope="module")
+def key_reuse_checked():
+    """Every test here, module fixtures included, traced under the key-reuse checker."""
+    with jax.debug_key_reuse(True):
+        yield
+
+
 @struct.dataclass
 class ProbeState(environment.EnvState):
     position: jax.Array
@@ -147,6 +154,30 @@ def test_same_seed_twice_identical_and_seed_alone_equals_seed_among_several(prob
     assert not np.array_equal(kernels[0, 0], kernels[0, 1])  # different seeds differ
 
 
+def test_target_updates_in_environment_steps_summed_over_environments():
+    """2 environments x 2 vectorised steps per train step: the counter moves by 4, so a
+    target due every 3 environment steps is mixed 1, 2, 1, 1, 2, 1 times per train step
+    after the warm-up's 64, at its end, from the online network its gradient steps left."""
+    tau = 0.3
+    config = dataclasses.replace(PROBE_CONFIG, num_envs=2, warmup_steps=64, train_frequency=4,
+                                 gradient_steps=2, target_period=3, tau=tau,
+                                 num_eval_episodes=0)
+    setup = make_program(config)
+    hp = config.hparams()
+    carry = jax.jit(setup.program.init)(jax.random.key(2), hp)
+    step = jax.jit(setup.program.step)
+    assert int(carry.agent.steps) == 64
+    for updates_due in [1, 2, 1, 1, 2, 1]:  # (64, 68] holds 66, (68, 72] 69 and 72, ...
+        old = carry.agent.target_params
+        carry = step(carry, hp)
+        keep = (1 - tau) ** updates_due
+        leaves = map(jax.tree.leaves, (carry.agent.target_params, carry.agent.params, old))
+        for got, online, before in zip(*leaves, strict=True):
+            np.testing.assert_allclose(got, online + keep * (before - online), rtol=1e-5,
+                                       atol=1e-7)
+    assert int(carry.agent.steps) == 64 + 6 * 4
+
+
 @pytest.mark.parametrize("replay_impl", ["flashbax", "rlfa"])
 def test_stored_next_observation_is_the_final_one_at_boundaries(replay_impl):
     config = DQNConfig(num_envs=1, buffer_capacity=400, batch_size=32, warmup_steps=400,
@@ -171,18 +202,18 @@ def test_stored_next_observation_is_the_final_one_at_boundaries(replay_impl):
 
 def test_greedy_evaluation_validity_mask():
     policy = lambda obs: jnp.zeros(obs.shape[0], jnp.int32)  # noqa: E731
-    key = jax.random.key(0)
+    zero_key, short_key, long_key = jax.random.split(jax.random.key(0), 3)
     # a genuine zero return counts
     env, params = envs.make("ProbeZero-test")
-    returns, valid = greedy_returns(env, params, policy, key, 3, max_steps=2)
+    returns, valid = greedy_returns(env, params, policy, zero_key, 3, max_steps=2)
     np.testing.assert_array_equal(returns, [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(valid, [True, True, True])
     # an episode still running when the budget ends does not count; only the first episode
     # of each copy is counted when there is budget for more
     env, params = envs.make("ProbeThreeSteps-test")
-    _, valid = greedy_returns(env, params, policy, key, 2, max_steps=2)
+    _, valid = greedy_returns(env, params, policy, short_key, 2, max_steps=2)
     np.testing.assert_array_equal(valid, [False, False])
-    returns, valid = greedy_returns(env, params, policy, key, 2, max_steps=7)
+    returns, valid = greedy_returns(env, params, policy, long_key, 2, max_steps=7)
     np.testing.assert_array_equal(returns, [1.0, 1.0])
     np.testing.assert_array_equal(valid, [True, True])
 
