@@ -70,6 +70,27 @@ def test_quick_run_from_a_fresh_directory_writes_its_results(module, tmp_path):
     for name in RESULT_FILES:
         assert (path / name).is_file() and (path / name).stat().st_size > 0, name
     assert json.loads((path / "config.json").read_text())["out"] == str(tmp_path / "runs")
+    if module in CONTENT_CHECKS:
+        CONTENT_CHECKS[module](path)
+
+
+def check_ladder_summary(path: Path) -> None:
+    from experiments import dqn_ladder as ladder
+
+    summary = json.loads((path / "summary.json").read_text())
+    assert list(summary["envs"]) == ["CartPole-v1", "Acrobot-v1"]
+    for env, rungs in summary["envs"].items():
+        assert list(rungs) == list(ladder.RUNGS)
+        for r in rungs.values():
+            assert r["env_steps_per_seed"] == 600
+            if env == "CartPole-v1":  # quick greedy episodes (<= 50 steps) end on CartPole only
+                assert r["final_greedy_return"]["n"] == 2
+    assert (path / "figure.png").stat().st_size > 0
+    assert len((path / "metrics.csv").read_text().splitlines()) == 1 + 2 * 4 * 2 * 2
+
+
+# What a module's own test file would otherwise check in a second run of the same workload.
+CONTENT_CHECKS = {"dqn_ladder": check_ladder_summary}
 
 
 # --- --help documents every field -------------------------------------------------------
