@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import distributed, report, runner
+from rlfa import distributed, report, runner, stats
 from rlfa.control.dqn import DQNConfig
 from rlfa.control.dqn_train import DQNSetup, make_program, plan
 from rlfa.study import StudyOptions, cli, finish
@@ -123,6 +123,8 @@ def run_summary(run: DQNRun, env_name: str) -> dict:
     num_seeds = len(final)
     threshold = SOLVED.get(env_name)
     summary = {
+        "headline": stats.headline("final greedy return", final, higher_is_better=True,
+                                   task=env_name),
         "final_greedy_return_per_seed": final.tolist(),
         "final_greedy_return": report.summary_stats(final),
         "best_greedy_return_per_seed": np.nanmax(run.greedy, axis=1).tolist(),
@@ -142,10 +144,10 @@ def run_summary(run: DQNRun, env_name: str) -> dict:
 
 
 def plot_curves(ax, env_steps: np.ndarray, greedy: np.ndarray, label: str) -> None:
-    """Mean greedy return over seeds with its 95% confidence band."""
-    mean, half = report.mean_ci(greedy, axis=0)
-    ax.plot(env_steps, mean, label=label)
-    ax.fill_between(env_steps, mean - np.nan_to_num(half), mean + np.nan_to_num(half), alpha=0.2)
+    """Mean greedy return over seeds with its 95% bootstrap band (inside the data's range)."""
+    mean, low, high = stats.bootstrap_band(greedy)
+    line, = ax.plot(env_steps, mean, label=label)
+    ax.fill_between(env_steps, low, high, color=line.get_color(), alpha=0.2)
 
 
 def draw(run: DQNRun, config: ExperimentConfig):
@@ -156,7 +158,7 @@ def draw(run: DQNRun, config: ExperimentConfig):
     threshold = SOLVED.get(config.dqn.env)
     if threshold is not None:
         ax.axhline(threshold, color="grey", ls="--", lw=1, label=f"solved ({threshold:g})")
-    ax.set(xlabel="environment steps per seed", ylabel="greedy return (mean, 95% CI)",
+    ax.set(xlabel="environment steps per seed", ylabel="greedy return (mean, 95% bootstrap CI)",
            title=config.dqn.env)
     ax.legend()
     return fig
@@ -170,6 +172,7 @@ def main(config: ExperimentConfig) -> Path | None:
                 total_steps=run_config.total_steps, num_logs=run_config.num_logs,
                 **run_config.run_options(config.checkpoint_root("dqn"), "DQN"))
     summary = {"env": run_config.dqn.env, **run_summary(run, run_config.dqn.env)}
+    summary["headlines"] = {f"{run_config.dqn.env}: DQN": summary.pop("headline")}
     summary["wall_s"] = time.perf_counter() - t0
     metrics = {k: v for k, v in run.results.metrics.items() if v.ndim == 3}
     metrics["greedy_return"] = run.greedy[None]
@@ -178,10 +181,10 @@ def main(config: ExperimentConfig) -> Path | None:
         return None  # every process has every result; process 0 writes them
     path = report.write_run("dqn", config, summary, rows, {"figure": draw(run, run_config)},
                             root=config.out, arrays={k: v for k, v in run.results.metrics.items()})
-    stats = summary["final_greedy_return"]
+    (head,) = summary["headlines"].values()
     solved = (f", {summary['seeds_at_threshold_final']}/{run_config.num_seeds} seeds >= "
               f"{summary['solved_threshold']:g}" if "solved_threshold" in summary else "")
-    print(f"{run_config.dqn.env}: final greedy return {stats['mean']:.1f} ± {stats['ci95']:.1f}"
+    print(f"{run_config.dqn.env}: final greedy return {stats.describe(head)}"
           f"{solved} after {summary['env_steps_per_seed']} env steps per seed"
           f" (run {summary['run_s']:.1f} s, compile {summary['compile_s']:.1f} s,"
           f" {summary['num_devices']} devices)")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from experiments import dqn as dqn_exp
 from rlfa import config as cfg
-from rlfa import distributed, report, runner
+from rlfa import distributed, report, runner, stats
 from rlfa.control.dqn import DQNConfig
 from rlfa.study import StudyOptions, cli, finish
 
@@ -96,7 +96,7 @@ def main(config: LadderConfig) -> Path | None:
     t0 = time.perf_counter()
     num_seeds, total_steps, num_logs = config.workload
     curves: dict[str, dict[str, dqn_exp.DQNRun]] = {}
-    summary: dict = {"envs": {}, "num_seeds": num_seeds}
+    summary: dict = {"headlines": {}, "envs": {}, "num_seeds": num_seeds}
     rows: list[dict] = []
     results: list[runner.Results] = []
     checkpoints = config.checkpoint_root("dqn_ladder")
@@ -109,6 +109,8 @@ def main(config: LadderConfig) -> Path | None:
             curves[env][label] = run
             results.append(run.results)
             summary["envs"][env][label] = dqn_exp.run_summary(run, env)
+            summary["headlines"][f"{env}: {label}"] = \
+                summary["envs"][env][label].pop("headline")
             rows += report.metric_rows({"greedy_return": run.greedy[None]},
                                        [{"env": env, "rung": label}], "env_steps", run.env_steps)
     summary["run_s"] = sum(r["run_s"] for e in summary["envs"].values() for r in e.values())
@@ -121,9 +123,9 @@ def main(config: LadderConfig) -> Path | None:
                             root=config.out)
     for env, rungs in summary["envs"].items():
         for label, r in rungs.items():
-            s = r["final_greedy_return"]
-            print(f"{env:<12} {label:<26} final greedy return {s['mean']:8.1f} ± {s['ci95']:6.1f}"
-                  f"  ({num_seeds} seeds, run {r['run_s']:.1f} s)")
+            head = summary["headlines"][f"{env}: {label}"]
+            print(f"{env:<12} {label:<26} final greedy return {stats.describe(head)}"
+                  f"  (run {r['run_s']:.1f} s)")
     return finish(path, results)
 
 
