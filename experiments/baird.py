@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import distributed, prediction, report, runner
+from rlfa import distributed, prediction, report, runner, stats
 from rlfa.envs import baird
 from rlfa.features import FeatureMap, linear_value
 from rlfa.runner import Program
@@ -163,11 +163,14 @@ def main(config: BairdConfig) -> Path | None:
     checkpoints = config.checkpoint_root("baird")
     results = {m: run_method(m, run, checkpoints) for m in METHODS}
     steps = np.arange(1, run.num_steps // run.log_every + 1) * run.log_every
-    summary: dict = {"methods": {}}
+    summary: dict = {"headlines": {}, "methods": {}}
     rows: list[dict] = []
     for method, res in results.items():
         at = res.diverged_at[0]
         final_w = res.metrics["w"][0, :, -1]
+        summary["headlines"][method] = stats.headline(
+            f"sqrt(VE) after {run.num_steps} steps", res.metrics["rms_ve"][0, :, -1],
+            higher_is_better=False, task="Baird")
         summary["methods"][method] = {
             "diverged_seeds": np.flatnonzero(at >= 0).tolist(),
             "per_seed": [{"seed": s, "diverged": bool(a >= 0),
@@ -190,7 +193,8 @@ def main(config: BairdConfig) -> Path | None:
                             arrays={f"{m}_w": r.metrics["w"] for m, r in results.items()})
     for method, s in summary["methods"].items():
         print(f"{method:<22} diverged seeds {len(s['diverged_seeds'])}/{run.num_seeds}"
-              f"  final sqrt(VE) {s['final_rms_ve']['mean']:.3g}  (run {s['run_s']:.2f} s)")
+              f"  final sqrt(VE) {stats.describe(summary['headlines'][method], 3)}"
+              f"  (run {s['run_s']:.2f} s)")
     return finish(path, results.values())
 
 

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import control, distributed, report, runner
+from rlfa import control, distributed, report, runner, stats
 from rlfa.control.linear_q import precomputed
 from rlfa.envs.mountain_car import MountainCar
 from rlfa.features import FeatureMap, q_values, tile_coding
@@ -160,7 +160,7 @@ def figure_10_2(config: MountainCarConfig, quick: bool, checkpoints: Path | None
                     name="Fig 10.2")
     lengths = np.asarray(res.final.lengths, np.float64)  # [alpha, seed, episode]
     capped = np.asarray(res.final.truncated)
-    per_alpha = {}
+    per_alpha, headlines = {}, {}
     for g, alpha in enumerate(config.alphas):
         entry = {"alpha": alpha, "step_size": alpha / config.num_tilings,
                  "num_seeds": num_seeds, "num_episodes": num_episodes}
@@ -172,7 +172,11 @@ def figure_10_2(config: MountainCarConfig, quick: bool, checkpoints: Path | None
         entry["runs_with_capped_episodes"] = int(capped[g].any(-1).sum())
         entry["diverged_seeds"] = np.flatnonzero(res.diverged_at[g] >= 0).tolist()
         per_alpha[f"alpha={alpha}/{config.num_tilings}"] = entry
-    summary = {"per_alpha": per_alpha, "run_s": res.run_s, "compile_s": res.compile_s,
+        headlines[f"Fig 10.2: alpha={alpha}/{config.num_tilings}"] = stats.headline(
+            f"mean steps per episode over {num_episodes} episodes", lengths[g].mean(-1),
+            higher_is_better=False, task="MountainCar")
+    summary = {"headlines": headlines, "per_alpha": per_alpha,
+               "run_s": res.run_s, "compile_s": res.compile_s,
                "env_steps": int(res.final.steps.sum()),
                "max_env_steps_per_run": int(res.final.steps.max()),
                "num_devices": res.num_devices}
@@ -219,11 +223,11 @@ def draw(results: dict, config: MountainCarConfig):
         ax = axes[0]
         episodes = np.arange(1, lengths.shape[-1] + 1)
         for g, alpha in enumerate(config.alphas):
-            mean, half = report.mean_ci(lengths[g], axis=0)
-            ax.plot(episodes, mean, label=f"alpha={alpha}/{config.num_tilings}")
-            ax.fill_between(episodes, mean - half, mean + half, alpha=0.2)
+            mean, low, high = stats.bootstrap_band(lengths[g])
+            line, = ax.plot(episodes, mean, label=f"alpha={alpha}/{config.num_tilings}")
+            ax.fill_between(episodes, low, high, color=line.get_color(), alpha=0.2)
         ax.set(yscale="log", xlabel="episode", ylabel="steps per episode (log scale)",
-               title=f"Figure 10.2 ({lengths.shape[1]} runs, 95% CI)")
+               title=f"Figure 10.2 ({lengths.shape[1]} runs, 95% bootstrap CI)")
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -237,6 +241,7 @@ def main(config: MountainCarConfig) -> Path | None:
     if "10.2" in config.figures:
         results["10.2"] = figure_10_2(config, config.quick, checkpoints)
         summary["figures"]["10.2"], rows = results["10.2"][0], results["10.2"][1]
+        summary["headlines"] = summary["figures"]["10.2"].pop("headlines")
     if "10.1" in config.figures:
         results["10.1"] = figure_10_1(config, config.quick, checkpoints)
         summary["figures"]["10.1"] = results["10.1"][0]
@@ -253,8 +258,8 @@ def main(config: MountainCarConfig) -> Path | None:
     if "10.2" in summary["figures"]:
         f = summary["figures"]["10.2"]
         for label, e in f["per_alpha"].items():
-            m = e["steps_mean_all_episodes"]
-            print(f"Fig 10.2  {label:<12} mean steps/episode {m['mean']:.1f} ± {m['ci95']:.1f}"
+            head = summary["headlines"][f"Fig 10.2: {label}"]
+            print(f"Fig 10.2  {label:<12} mean steps/episode {stats.describe(head)}"
                   f"  capped episodes {e['capped_episodes']}")
         print(f"Fig 10.2  run {f['run_s']:.2f} s (compile {f['compile_s']:.2f} s)")
     if "10.1" in summary["figures"]:

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import distributed, prediction, report, runner, sweep
+from rlfa import distributed, prediction, report, runner, stats, sweep
 from rlfa.envs import random_walk as rw
 from rlfa.features import FeatureMap, Features, linear_value
 from rlfa.features.fourier import fourier_basis
@@ -233,13 +233,12 @@ def draw(figure_results: dict[str, list], params=rw.EnvParams()):
             for study, results, values in entries:
                 err = results.metrics["rms_error"][0]
                 episodes = results.metrics["episodes"][0, 0]
-                mean, half = report.mean_ci(err, axis=0)
+                mean, low, high = stats.bootstrap_band(err)
                 line, = ax.plot(episodes, mean, lw=1.2, label=study.label)
-                ax.fill_between(episodes, mean - half, mean + half, color=line.get_color(),
-                                alpha=0.2)
+                ax.fill_between(episodes, low, high, color=line.get_color(), alpha=0.2)
             n = entries[0][1].metrics["rms_error"].shape[1]
             ax.set(xlabel="episodes", ylabel="$\\sqrt{VE}$ (averaged over runs)",
-                   title=f"Figure {figure} ({n} runs, 95% CI)")
+                   title=f"Figure {figure} ({n} runs, 95% bootstrap CI)")
             ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -250,7 +249,7 @@ def main(config: RandomWalkConfig) -> Path | None:
     t0 = time.perf_counter()
     checkpoint_dir = config.checkpoint_root("random_walk")
     figure_results: dict[str, list] = {}
-    summary: dict = {"figures": {}}
+    summary: dict = {"headlines": {}, "figures": {}}
     rows: list[dict] = []
     for figure in config.figures:
         entries, fig_summary = [], {}
@@ -258,12 +257,16 @@ def main(config: RandomWalkConfig) -> Path | None:
                                        for entry in run_study(base, config, checkpoint_dir)):
             entries.append((study, results, values))
             final_err = results.metrics["rms_error"][0, :, -1]
+            num_episodes = int(results.metrics["episodes"][0, 0, -1])
+            summary["headlines"][f"Fig {figure}: {study.label}"] = stats.headline(
+                f"sqrt(VE) after {num_episodes} episodes", final_err, higher_is_better=False,
+                task="RandomWalk1000")
             fig_summary[study.label] = {
                 "method": study.method,
                 "features": study.feature_map.name,
                 "step_size": study.step_size,
                 "num_seeds": int(final_err.shape[0]),
-                "num_episodes": int(results.metrics["episodes"][0, 0, -1]),
+                "num_episodes": num_episodes,
                 "final_rms_error": report.summary_stats(final_err),
                 "truncated_episodes": int(results.metrics["truncated_episodes"][0, :, -1].sum()),
                 "diverged_seeds": np.flatnonzero(results.diverged_at[0] >= 0).tolist(),
@@ -295,9 +298,9 @@ def main(config: RandomWalkConfig) -> Path | None:
                             {"figure": draw(figure_results)}, root=config.out)
     for figure, fs in summary["figures"].items():
         for label, c in fs["configs"].items():
-            e = c["final_rms_error"]
-            print(f"Fig {figure:>4}  {label:<22} final sqrt(VE) {e['mean']:.4f} ± {e['ci95']:.4f}"
-                  f"  ({c['num_seeds']} runs, run {c['run_s']:.2f} s, compile {c['compile_s']:.2f} s)")
+            head = summary["headlines"][f"Fig {figure}: {label}"]
+            print(f"Fig {figure:>4}  {label:<22} final sqrt(VE) {stats.describe(head)}"
+                  f"  (run {c['run_s']:.2f} s, compile {c['compile_s']:.2f} s)")
     print(f"checkpoints: {checkpoint_dir}")
     # A swept study's grid points share its checkpoint errors: report each once.
     return finish(path, [entries[0][1] for entries in figure_results.values()])

@@ -31,7 +31,7 @@ import optax
 
 from rlfa import backprop as bp
 from rlfa import config as cfg
-from rlfa import distributed, report, runner
+from rlfa import distributed, report, runner, stats
 from rlfa.study import StudyOptions, cli, finish
 
 EXPERIMENT = "universal_approximation"
@@ -231,24 +231,23 @@ def train_width(config: UniversalApproximationConfig, width: int,
 
 
 def draw_figure(config: UniversalApproximationConfig, summary: dict, curves: dict):
-    """Final test risk vs N (mean, 95% CI) and the fitted curves of seed 0."""
+    """Final test risk vs N (mean, 95% bootstrap CI) and the fitted curves of seed 0."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     widths = np.asarray(config.widths)
     for method, marker in zip(METHODS, ("o", "s")):
-        stats = [summary["final_test_risk"][method][str(n)] for n in config.widths]
-        mean = np.array([s["mean"] for s in stats])
-        ci = np.array([s["ci95"] for s in stats], dtype=float)
-        ci = np.nan_to_num(ci)
-        # On log axes an interval reaching below 0 is drawn down to 1% of the mean.
-        yerr = np.stack([np.minimum(ci, 0.99 * mean), ci])
+        heads = [summary["headlines"][f"N={n}: {LABELS[method]}"]["mean"] for n in config.widths]
+        mean = np.array([h["value"] for h in heads], dtype=float)
+        low, high = np.array([h["ci95"] for h in heads], dtype=float).T
+        # A bootstrap interval stays within the (positive) risks, so it fits log axes.
+        yerr = np.stack([mean - low, high - mean])
         axes[0].errorbar(widths, mean, yerr=yerr, marker=marker, capsize=3, label=LABELS[method])
     axes[0].set(
         xscale="log",
         yscale="log",
         xlabel="hidden sigmoids N",
-        ylabel="final test risk E (mean, 95% CI)",
+        ylabel="final test risk E (mean, 95% bootstrap CI)",
         title="Error vs width",
     )
     axes[0].set_xticks(widths, [str(n) for n in widths])
@@ -271,6 +270,7 @@ def main(config: UniversalApproximationConfig) -> Path | None:
     settings = config.effective
     rows, arrays, compile_s, run_s = [], {}, {}, {}
     final = {m: {} for m in METHODS}
+    headlines = {}
     curves = {m: {} for m in METHODS}
     diverged, results = {}, []
     updates = (np.arange(settings.num_logs) + 1) * (settings.num_updates // settings.num_logs)
@@ -284,9 +284,14 @@ def main(config: UniversalApproximationConfig) -> Path | None:
         rows += report.metric_rows(scalars, [{"width": width}], "update", updates)
         for m in METHODS:
             final[m][str(width)] = report.summary_stats(res.metrics[f"test_risk_{m}"][0, :, -1])
+            headlines[f"N={width}: {LABELS[m]}"] = stats.headline(
+                f"test risk after {settings.num_updates} updates",
+                res.metrics[f"test_risk_{m}"][0, :, -1], higher_is_better=False,
+                task=f"sigmoid fit, N={width}")
             curves[m][width] = res.metrics[f"curve_{m}"][0, :, -1]
             arrays[f"curve_{m}_N{width}"] = curves[m][width]
     summary = {
+        "headlines": headlines,
         "target": f"sin(2 pi x) + exp(-(x - {settings.bump_center})^2 / (2 * "
         f"{settings.bump_width}^2)) on [0, 1]",
         "error": "test risk E = 1/(2n) sum (f(x) - y)^2 over num_test evenly spaced x",
