@@ -25,22 +25,34 @@ DEFAULT_REPS = 2000
 
 
 def _aggregates(scores: np.ndarray) -> np.ndarray:
+    """Mean, IQM and median of ``scores [runs, tasks]``.
+
+    The median is over all runs' scores: rliable's ``aggregate_median`` is the
+    median over tasks of per-task means, which over one task is just the mean.
+    """
     from rliable import metrics
 
     return np.array([metrics.aggregate_mean(scores), metrics.aggregate_iqm(scores),
-                     metrics.aggregate_median(scores)])
+                     np.median(scores)])
 
 
 def _estimates(score_dict: dict, func, reps: int, seed: int):
     """rliable's percentile-bootstrap estimates, resampled from ``seed``."""
     from rliable import library as rly
 
-    with warnings.catch_warnings():
-        # arch (under rliable) deprecates the RandomState rliable hands it; the draws are
-        # the same, and a seeded state is what makes a summary reproducible.
-        warnings.simplefilter("ignore", FutureWarning)
-        return rly.get_interval_estimates(score_dict, func, reps=reps,
-                                          random_state=np.random.RandomState(seed))
+    # rliable's stratified bootstrap draws its indices from NumPy's global generator
+    # whatever random_state says, so the global state is seeded here (and put back after):
+    # that is what makes a summary reproducible.
+    saved = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        with warnings.catch_warnings():
+            # arch (under rliable) deprecates the RandomState rliable hands it.
+            warnings.simplefilter("ignore", FutureWarning)
+            return rly.get_interval_estimates(score_dict, func, reps=reps,
+                                              random_state=np.random.RandomState(seed))
+    finally:
+        np.random.set_state(saved)
 
 
 def interval_estimates(scores, *, reps: int = DEFAULT_REPS, seed: int = 0) -> dict[str, Any]:
@@ -126,7 +138,8 @@ def bootstrap_band(x, *, reps: int = 1000, seed: int = 0, axis: int = 0
     values = np.where(finite, x, 0.0)
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(len(x), np.full(len(x), 1.0 / len(x)), size=reps)  # [reps, runs]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a point where no run is finite: NaN
         mean = values.sum(0) / finite.sum(0)
         resampled = (counts @ values) / (counts @ finite)  # [reps, points]
         low, high = np.nanpercentile(resampled, [2.5, 97.5], axis=0)

@@ -70,8 +70,23 @@ def test_quick_run_from_a_fresh_directory_writes_its_results(module, tmp_path):
     for name in RESULT_FILES:
         assert (path / name).is_file() and (path / name).stat().st_size > 0, name
     assert json.loads((path / "config.json").read_text())["out"] == str(tmp_path / "runs")
+    if module in STUDIES:
+        check_headlines(path)
     if module in CONTENT_CHECKS:
         CONTENT_CHECKS[module](path)
+
+
+def check_headlines(path: Path) -> None:
+    """Every study's headline: mean, IQM and median with bootstrap CIs inside the seeds' range."""
+    headlines = json.loads((path / "summary.json").read_text())["headlines"]
+    assert headlines
+    for label, head in headlines.items():
+        scores = [v for v in head["per_seed"] if v is not None]
+        assert head["n"] == len(scores) and {"metric", "task", "higher_is_better"} <= set(head)
+        for name in ("mean", "iqm", "median"):
+            if scores:
+                low, high = head[name]["ci95"]
+                assert min(scores) <= low <= head[name]["value"] <= high <= max(scores), label
 
 
 def check_ladder_summary(path: Path) -> None:
