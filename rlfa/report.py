@@ -230,3 +230,20 @@ def write_run(
         save_figure(fig, path / f"{stem}.png")
     write_json(path / "summary.json", summary)  # last: its presence marks a complete run
     return path
+
+
+if __name__ == "__main__":
+    # python -m rlfa.report compare RUN_DIR [RUN_DIR ...]: see rlfa.compare
+    import sys
+
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        print("usage: python -m rlfa.report compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N]"
+              " [--seed S]\n(python -m rlfa.report compare --help for details)")
+        sys.exit(0)
+    if sys.argv[1:2] != ["compare"]:
+        print("usage: python -m rlfa.report compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N]"
+              " [--seed S]\nerror: the only subcommand is 'compare'", file=sys.stderr)
+        sys.exit(2)
+    from rlfa import compare
+
+    sys.exit(compare.main(sys.argv[2:]))

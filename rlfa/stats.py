@@ -15,6 +15,7 @@ compare`` reads them back.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from typing import Any
 
@@ -24,7 +25,7 @@ AGGREGATES = ("mean", "iqm", "median")
 DEFAULT_REPS = 2000
 
 
-def _aggregates(scores: np.ndarray) -> np.ndarray:
+def aggregates(scores: np.ndarray) -> np.ndarray:
     """Mean, IQM and median of ``scores [runs, tasks]``.
 
     The median is over all runs' scores: rliable's ``aggregate_median`` is the
@@ -36,23 +37,31 @@ def _aggregates(scores: np.ndarray) -> np.ndarray:
                      np.median(scores)])
 
 
-def _estimates(score_dict: dict, func, reps: int, seed: int):
-    """rliable's percentile-bootstrap estimates, resampled from ``seed``."""
-    from rliable import library as rly
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Seed NumPy's global generator for the block, then put its state back.
 
-    # rliable's stratified bootstrap draws its indices from NumPy's global generator
-    # whatever random_state says, so the global state is seeded here (and put back after):
-    # that is what makes a summary reproducible.
+    rliable's bootstraps draw their indices with ``np.random.choice`` whatever
+    ``random_state`` they are given: seeding the global generator is what makes
+    an interval reproducible, and restoring it keeps the caller's stream intact.
+    """
     saved = np.random.get_state()
     np.random.seed(seed)
     try:
-        with warnings.catch_warnings():
-            # arch (under rliable) deprecates the RandomState rliable hands it.
-            warnings.simplefilter("ignore", FutureWarning)
-            return rly.get_interval_estimates(score_dict, func, reps=reps,
-                                              random_state=np.random.RandomState(seed))
+        yield
     finally:
         np.random.set_state(saved)
+
+
+def bootstrap_estimates(score_dict: dict, func, *, reps: int = DEFAULT_REPS, seed: int = 0):
+    """rliable's ``get_interval_estimates`` (percentile bootstrap, 95%), resampled from ``seed``."""
+    from rliable import library as rly
+
+    with seeded(seed), warnings.catch_warnings():
+        # arch (under rliable) deprecates the RandomState rliable hands it.
+        warnings.simplefilter("ignore", FutureWarning)
+        return rly.get_interval_estimates(score_dict, func, reps=reps,
+                                          random_state=np.random.RandomState(seed))
 
 
 def interval_estimates(scores, *, reps: int = DEFAULT_REPS, seed: int = 0) -> dict[str, Any]:
@@ -77,10 +86,10 @@ def interval_estimates(scores, *, reps: int = DEFAULT_REPS, seed: int = 0) -> di
     if len(x) == 0:
         return {**{name: {"value": None, "ci95": [None, None]} for name in AGGREGATES}, **out}
     if len(x) == 1:
-        values = _aggregates(x)
+        values = aggregates(x)
         return {**{name: {"value": float(v), "ci95": [float(v), float(v)]}
                    for name, v in zip(AGGREGATES, values)}, **out}
-    point, interval = _estimates({"scores": x}, _aggregates, reps, seed)
+    point, interval = bootstrap_estimates({"scores": x}, aggregates, reps=reps, seed=seed)
     for i, name in enumerate(AGGREGATES):
         out[name] = {"value": float(point["scores"][i]),
                      "ci95": [float(interval["scores"][0, i]), float(interval["scores"][1, i])]}
@@ -162,6 +171,7 @@ def probability_of_improvement(x, y, *, reps: int = DEFAULT_REPS, seed: int = 0
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
     x, y = x.reshape(len(x), -1), y.reshape(len(y), -1)
-    point, interval = _estimates({"x,y": (x, y)}, metrics.probability_of_improvement, reps, seed)
+    point, interval = bootstrap_estimates({"x,y": (x, y)}, metrics.probability_of_improvement,
+                                          reps=reps, seed=seed)
     return {"value": float(point["x,y"]),
             "ci95": [float(interval["x,y"][0].item()), float(interval["x,y"][1].item())]}
