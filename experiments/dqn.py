@@ -10,7 +10,9 @@ Every flag of :class:`rlfa.control.dqn.DQNConfig` is a flag here (``--double``,
 program through :func:`rlfa.runner.run`, spread over every core. At each logged
 point a greedy evaluation (its own key stream) runs ``--num-eval-episodes``
 episodes; the curves show their mean return with a 95% confidence interval over
-seeds, and ``summary.json`` gives each seed's final greedy return.
+seeds, and ``summary.json`` gives each seed's final greedy return. The progress bar
+counts environment steps per seed and shows the latest mean greedy return;
+``--log tensorboard`` / ``--log wandb`` record every ``metrics.csv`` column live.
 """
 
 from __future__ import annotations
@@ -93,9 +95,29 @@ class DQNRun(NamedTuple):
 
 def greedy_means(results: runner.Results) -> np.ndarray:
     """Mean return of the finished greedy episodes, ``[grid, seed, log]`` (NaN where none)."""
-    returns, valid = results.metrics["eval_return"], results.metrics["eval_valid"].astype(bool)
+    return greedy_return(results.metrics)
+
+
+def greedy_return(metrics: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`greedy_means` of raw metrics (``eval_return``/``eval_valid`` ``[grid, seed, log,
+    episode]``): ``[grid, seed, log]``, each logged point on its own (a runner ``derive``)."""
+    returns, valid = metrics["eval_return"], metrics["eval_valid"].astype(bool)
     with np.errstate(invalid="ignore"):
         return np.where(valid, returns, 0.0).sum(-1) / valid.sum(-1)
+
+
+def derived_metrics(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns ``metrics.csv`` adds to the program's own: ``greedy_return``, for the
+    live logger (the same numbers as the CSV)."""
+    return {"greedy_return": greedy_return(metrics)}
+
+
+def latest_greedy(metrics: dict[str, np.ndarray]) -> dict[str, float]:
+    """Progress-bar postfix: the latest logged point's greedy return, mean over the seeds
+    that finished a greedy episode (NaN while none has)."""
+    latest = metrics["greedy_return"][..., -1]
+    finite = latest[np.isfinite(latest)]
+    return {"greedy return": float(finite.mean()) if finite.size else float("nan")}
 
 
 def train(dqn: DQNConfig, *, num_seeds: int, total_steps: int, num_logs: int,
@@ -103,14 +125,17 @@ def train(dqn: DQNConfig, *, num_seeds: int, total_steps: int, num_logs: int,
     """Train ``num_seeds`` seeds of one configuration in one compiled program.
 
     ``run_options`` go to :func:`rlfa.runner.run` (``seed`` defaults to 0;
-    ``num_devices``, ``progress``, checkpoints: see :meth:`StudyOptions.run_options`).
+    ``num_devices``, ``progress``, checkpoints, ``logger``: see
+    :meth:`StudyOptions.run_options`). The progress bar counts environment steps per
+    seed and shows :func:`latest_greedy`; the logger also gets ``greedy_return``.
     """
     if dqn.num_eval_episodes < 1:
         raise ValueError(f"num_eval_episodes={dqn.num_eval_episodes} is invalid: the experiment"
                          " reports greedy returns, so it needs >= 1.")
     setup = make_program(dqn)
     steps_per_log, env_steps = plan(dqn, total_steps, num_logs)
-    run_options.setdefault("seed", 0)
+    run_options = {"seed": 0, "log_x": env_steps, "unit": "env steps",
+                   "derive": derived_metrics, "postfix": latest_greedy, **run_options}
     results = runner.run(setup.program, runner.stack_hparams([dqn.hparams()]),
                          num_seeds=num_seeds, num_logs=num_logs, steps_per_log=steps_per_log,
                          **run_options)
@@ -168,9 +193,11 @@ def main(config: ExperimentConfig) -> Path | None:
     """Train, write ``runs/dqn/<timestamp>/``, print the headline and return the directory."""
     t0 = time.perf_counter()
     run_config = config.effective()
-    run = train(run_config.dqn, num_seeds=run_config.num_seeds,
-                total_steps=run_config.total_steps, num_logs=run_config.num_logs,
-                **run_config.run_options(config.checkpoint_root("dqn"), "DQN"))
+    checkpoints = config.checkpoint_root("dqn")
+    with run_config.logging("dqn", checkpoints) as logger:  # the config as run: hparams
+        run = train(run_config.dqn, num_seeds=run_config.num_seeds,
+                    total_steps=run_config.total_steps, num_logs=run_config.num_logs,
+                    **run_config.run_options(checkpoints, "DQN", logger=logger))
     summary = {"env": run_config.dqn.env, **run_summary(run, run_config.dqn.env)}
     summary["headlines"] = {f"{run_config.dqn.env}: DQN": summary.pop("headline")}
     summary["wall_s"] = time.perf_counter() - t0

@@ -325,7 +325,7 @@ def restore(path: str | Path, components: dict[str, Any], like: PyTree) -> Check
 # --- experiments: the flags --checkpoint-every, --checkpoint-dir, --resume ----------------
 
 RUN_ONLY_FIELDS = ("resume", "checkpoint_dir", "checkpoint_every", "out", "progress",
-                   "num_devices", "distributed")
+                   "num_devices", "distributed", "log")
 """Config fields that change where or how a run is shown or laid out, not its results."""
 
 

@@ -13,7 +13,9 @@ hyperparameter point) and a grid of hyperparameters. The runner
 * compiles ONE chunk function, ``lax.scan`` over ``logs_per_chunk`` logged points
   of ``lax.scan`` over ``steps_per_log`` program steps, and drives it from a
   Python loop with a tqdm bar, so there is no callback in the hot loop and
-  metrics grow with logged points, not steps;
+  metrics grow with logged points, not steps; between chunks, on the host, the
+  bar counts in the study's unit (``log_x``, ``unit``) with a headline metric
+  (``postfix``), and an optional ``logger`` records the new logged points;
 * flags, per run, the first logged point at which any weight is non-finite or
   exceeds ``divergence_bound``, without touching the other runs;
 * with ``checkpoint_dir``, saves the whole carry every ``checkpoint_every``
@@ -280,6 +282,11 @@ def run(
     resume: str | Path | None = None,
     checkpoint_name: str = "",
     fingerprint: Any = None,
+    log_x: np.ndarray | None = None,
+    unit: str | None = None,
+    postfix: Callable[[dict[str, np.ndarray]], dict[str, float]] | None = None,
+    derive: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None,
+    logger: Callable[..., None] | None = None,
 ) -> Results:
     """Run ``program`` for every (grid point, seed) in one compiled program.
 
@@ -313,6 +320,27 @@ def run(
         several times under one checkpoint directory.
       fingerprint: JSON-able description of the caller's config, stored in the
         checkpoint and compared on resume.
+      log_x: ``[num_logs]`` the x value of each logged point in the study's own
+        unit (e.g. environment steps per seed). The progress bar then counts in
+        that unit up to ``log_x[-1]`` (with its rate per second) and the logger
+        gets these x values. Default: program steps when ``unit`` is given; with
+        neither, the bar counts chunks, as before.
+      unit: what ``log_x`` counts ("env steps", "episodes"...): the bar's unit
+        and the name of the logger's x axis.
+      postfix: ``metrics -> {label: number}`` shown after the bar, recomputed on
+        the host after every chunk; ``metrics`` are those gathered so far, name
+        -> ``[grid, seed, logs_so_far, ...]`` numpy (``derive``'s included,
+        ``diverged`` left out, as in :class:`Results`).
+      derive: ``metrics -> {name: array}``: extra metrics computed on the host
+        from each chunk's new points (``[grid, seed, new_logs, ...]`` in and out;
+        it must treat each logged point on its own), seen by ``postfix`` and
+        ``logger`` but not returned in :class:`Results` (e.g. a mean greedy
+        return the study also writes to ``metrics.csv``).
+      logger: called after each chunk as ``logger(x_values, metrics, unit)``
+        with the chunk's new points only: ``x_values`` ``[new_logs]``, metrics
+        name -> ``[grid, seed, new_logs, ...]`` (as for ``postfix``). A resumed
+        run logs only the points after its checkpoint. See
+        :meth:`rlfa.logger.Logger.program`.
 
     Returns:
       :class:`Results` with arrays laid out ``[grid, seed, ...]``.
@@ -326,6 +354,7 @@ def run(
         raise ValueError(f"checkpoint_every={checkpoint_every!r} is invalid: must be an "
                          f"integer >= 0 (chunks between checkpoints; 0: only at the end).")
     num_grid = grid_size(hparams)
+    x_values = _log_x(log_x, unit, num_logs, steps_per_log)
     multi_process = jax.process_count() > 1
     # Several processes (rlfa.distributed): the mesh spans every process's devices.
     devices = jax.devices() if multi_process else jax.local_devices()
@@ -417,15 +446,18 @@ def run(
             return error
         return None
 
-    desc = progress if isinstance(progress, str) else None
-    with _StopRequests(save_dir is not None) as stop:
-        for i in tqdm(range(start, num_chunks), desc=desc, disable=not progress, leave=False,
-                      initial=start, total=num_chunks):
+    reporter = _Reporter(progress, num_chunks, logs_per_chunk, start, x_values, unit,
+                         steps_per_log, (num_grid, num_seeds), postfix, derive, logger)
+    if gathered:  # resumed: the postfix shows the restored points; they are not logged again
+        reporter.restored(gathered[0])
+    with _StopRequests(save_dir is not None) as stop, reporter:
+        for i in range(start, num_chunks):
             t = time.perf_counter()
             carry, metrics = chunk_compiled(carry, flat_hparams)
             metrics = _fetch(metrics)
             run_s += time.perf_counter() - t
             gathered.append({k: v[:num_runs] for k, v in metrics.items()})
+            new = [gathered[-1]]
             if on_chunk is not None:
                 on_chunk(i + 1, carry)
             done = i + 1
@@ -435,12 +467,14 @@ def run(
                 rest = (num_chunks - done) * logs_per_chunk
                 gathered.append({k: np.repeat(v[:num_runs, -1:], rest, axis=1)
                                  for k, v in metrics.items()})
+                new.append(gathered[-1])
                 done = num_chunks
             save_error = None
             if save_dir is not None and (done == num_chunks or stop.signum is not None or (
                     checkpoint_every and done % checkpoint_every == 0)):
                 save_error = save(done)
-            if finished:
+            reporter.chunk_done(_concat(new), done)  # after the save: a failing logger or
+            if finished:                             # postfix cannot cost the chunk
                 break
             if stop.signum is not None and done < num_chunks:
                 error = Interrupted(stop.signum, done, num_chunks, Path(save_root), save_error)
@@ -460,6 +494,94 @@ def run(
                          _fetch(carry))
     return Results(metrics, diverged_at, final, compile_s, run_s, len(devices),
                    tuple(save_errors))
+
+
+def _log_x(log_x, unit: str | None, num_logs: int, steps_per_log: int) -> np.ndarray | None:
+    """The x value of each logged point, ``[num_logs]``, or None for a bar counting chunks."""
+    if log_x is None:
+        return None if unit is None else steps_per_log * np.arange(1, num_logs + 1)
+    x = np.asarray(log_x)
+    if x.shape != (num_logs,) or not np.issubdtype(x.dtype, np.number) \
+            or not np.all(np.isfinite(x)) or np.any(np.diff(x) < 0):
+        raise ValueError(f"log_x of shape {x.shape} is invalid: must be {num_logs} finite, "
+                         f"non-decreasing numbers (one x value per logged point).")
+    return x
+
+
+class _Reporter:
+    """The host side between chunks: the progress bar, its postfix and the live logger.
+
+    Nothing here runs inside the compiled loop; it sees each chunk's metrics once
+    they are on the host, as ``[runs, new_logs, ...]`` blocks (padding dropped).
+    """
+
+    def __init__(self, progress: bool | str, num_chunks: int, logs_per_chunk: int, start: int,
+                 x_values: np.ndarray | None, unit: str | None, steps_per_log: int,
+                 grid_seed: tuple[int, int], postfix, derive, logger):
+        self.x, self.unit, self.grid_seed = x_values, unit, grid_seed
+        num_logs = num_chunks * logs_per_chunk
+        # The logger's x axis: the study's unit, else program steps.
+        self.logger_x = x_values if x_values is not None else steps_per_log * np.arange(
+            1, num_logs + 1)
+        self.postfix = postfix if progress else None  # nobody would see it
+        self.derive, self.logger, self.shown = derive, logger, []
+        self.logs_per_chunk = logs_per_chunk
+        desc = progress if isinstance(progress, str) else None
+        if x_values is None:  # as before: one tick per chunk
+            total, initial, bar_unit, scale = num_chunks, start, "it", False
+        else:
+            total, initial = self._position(num_logs), self._position(start * logs_per_chunk)
+            # tqdm glues the unit to the rate ("1.2kenv steps/s"): a space keeps it readable;
+            # 100k rather than 100000, but small counts exactly (tqdm would write 0.00).
+            bar_unit, scale = " " + (unit or "steps").strip(), total >= 1000
+        self.bar = tqdm(total=total, initial=initial, unit=bar_unit, unit_scale=scale,
+                        desc=desc, disable=not progress, leave=False)
+
+    def _position(self, logs_done: int):
+        """The bar's count after ``logs_done`` logged points: in the study's unit, or chunks."""
+        if self.x is None:
+            return logs_done // self.logs_per_chunk
+        value = self.x[logs_done - 1].item() if logs_done else 0
+        return int(value) if float(value).is_integer() else float(value)
+
+    def _host(self, block: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``[runs, logs, ...]`` -> ``[grid, seed, logs, ...]``, ``derive``'s metrics added."""
+        out = {k: v.reshape(self.grid_seed + v.shape[1:]) for k, v in block.items()
+               if k != "diverged"}
+        if self.derive is not None:
+            out.update({k: np.asarray(v) for k, v in self.derive(out).items()})
+        return out
+
+    def restored(self, block: dict[str, np.ndarray]) -> None:
+        if self.postfix is not None:
+            self.shown.append(self._host(block))
+            self._show()
+
+    def chunk_done(self, block: dict[str, np.ndarray], chunks_done: int) -> None:
+        """After a chunk: advance the bar, log the new points, update the postfix."""
+        wanted = self.logger is not None or self.postfix is not None
+        new = self._host(block) if wanted else {}
+        logs_done = chunks_done * self.logs_per_chunk
+        if self.logger is not None and block:
+            num_new = next(iter(block.values())).shape[1]
+            self.logger(self.logger_x[logs_done - num_new:logs_done], new,
+                        self.unit or "steps")
+        if self.postfix is not None:
+            self.shown[:] = [_concat(self.shown + [new], axis=2)]
+            self._show(refresh=False)
+        # To the position after the chunk (all the way on an early stop).
+        self.bar.update(self._position(logs_done) - self.bar.n)
+        self.bar.refresh()  # chunks are seconds apart: show every one (tqdm might skip it)
+
+    def _show(self, refresh: bool = True) -> None:
+        values = self.postfix(self.shown[0])
+        self.bar.set_postfix({k: float(v) for k, v in values.items()}, refresh=refresh)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()
 
 
 def _place(tree: PyTree, sharding: NamedSharding) -> PyTree:
@@ -493,8 +615,10 @@ def _fetch(tree: PyTree) -> PyTree:
     return jax.tree.map(fetch, tree)
 
 
-def _concat(gathered: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    return {k: np.concatenate([g[k] for g in gathered], axis=1) for k in gathered[0]}
+def _concat(gathered: list[dict[str, np.ndarray]], axis: int = 1) -> dict[str, np.ndarray]:
+    if len(gathered) == 1:
+        return gathered[0]
+    return {k: np.concatenate([g[k] for g in gathered], axis=axis) for k in gathered[0]}
 
 
 def _fingerprint(program: Program, hparams: PyTree, carry_shape: PyTree, config: Any,

@@ -4,15 +4,23 @@ An experiment's config subclasses :class:`StudyOptions` (a frozen dataclass, so
 tyro documents every field in ``--help``), adds its own fields, calls
 ``super().__post_init__()`` from its own validation, and passes
 :meth:`StudyOptions.run_options` to :func:`rlfa.runner.run`, so checkpoints,
-resume, device choice and progress bars work the same way in every study.
+resume, device choice, progress bars and live logging work the same way in
+every study::
+
+    checkpoints = config.checkpoint_root("my_study")
+    with config.logging("my_study", checkpoints) as logger:
+        results = runner.run(program, hparams, num_seeds=..., num_logs=..., steps_per_log=...,
+                             log_x=env_steps, unit="env steps",  # the bar counts in it
+                             **config.run_options(checkpoints, "name", logger=logger))
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +28,8 @@ import jax
 
 from rlfa import checkpoint
 from rlfa import config as cfg
-from rlfa.distributed import DistributedConfig
+from rlfa import logger as live
+from rlfa.distributed import DistributedConfig, is_main_process
 from rlfa.runner import Results
 
 
@@ -61,6 +70,9 @@ class StudyOptions:
     """Continue an interrupted run from its checkpoint directory (give the same other flags)."""
     distributed: DistributedConfig = DistributedConfig()
     """Several processes (hosts): coordinator address, process count and id."""
+    log: tuple[str, ...] = ()
+    """Live logging: tensorboard and/or wandb (pip install "rlfa[tensorboard]" / "rlfa[wandb]");
+    files go to <out>/logs/<experiment>/<name of the checkpoint directory>/, printed at start."""
 
     def __post_init__(self):
         absolute_paths(self, "out", "checkpoint_dir", "resume")
@@ -69,16 +81,62 @@ class StudyOptions:
         cfg.check_nonnegative_int("checkpoint_every", self.checkpoint_every)
         cfg.check_positive_int("logs_per_chunk", self.logs_per_chunk)
         checkpoint.check_resume("resume", self.resume)
+        object.__setattr__(self, "log", tuple(dict.fromkeys(self.log)))  # each backend once
+        for kind in self.log:
+            cfg.check_choice("log", kind, live.KINDS)
 
     def checkpoint_root(self, experiment: str) -> Path | None:
-        """This run's checkpoint directory (created; None across several processes)."""
+        """This run's checkpoint directory (created; None across several processes).
+
+        Every study calls it before compiling or writing anything, so it first
+        checks that ``--log``'s packages import: a missing one is a ValueError of
+        one line naming the extra to install.
+        """
+        if self.log and is_main_process():  # only process 0 logs
+            live.require(self.log)
         if jax.process_count() > 1:  # checkpoints are per process: not written there
             return None
         return checkpoint.experiment_dir(experiment, self)
 
-    def run_options(self, checkpoint_root: Path | None, name: str) -> dict[str, Any]:
-        """Keyword arguments for :func:`rlfa.runner.run` for the program called ``name``."""
-        return {
+    @contextlib.contextmanager
+    def logging(self, experiment: str,
+                checkpoint_root: Path | None = None) -> Iterator[live.Logger | None]:
+        """The live logger of this run (``--log``), closed when the block ends.
+
+        Yields None without ``--log`` and on processes other than 0 (every process
+        has every result; process 0 logs them). Files go to
+        ``<out>/logs/<experiment>/<checkpoint_root's name>/`` (a resumed run goes on
+        in the directory it started in; a fresh timestamp without checkpoints),
+        printed as ``logs: DIR``. Give the logger to :meth:`run_options`.
+        """
+        if not self.log or not is_main_process():
+            yield None
+            return
+        live.require(self.log)
+        if checkpoint_root is None:
+            from rlfa.report import new_run_dir
+            directory = new_run_dir(experiment, Path(self.out) / "logs")
+        else:
+            directory = Path(self.out) / "logs" / experiment / Path(checkpoint_root).name
+        logger = live.open_logger(self.log, experiment, directory.name, directory, self)
+        print(f"logs: {directory} ({', '.join(self.log)})", flush=True)
+        try:
+            yield logger
+        except BaseException:
+            logger.close(failed=True)
+            raise
+        logger.close()
+
+    def run_options(self, checkpoint_root: Path | None, name: str,
+                    logger: live.Logger | None = None,
+                    grid_labels: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Keyword arguments for :func:`rlfa.runner.run` for the program called ``name``.
+
+        ``logger`` (from :meth:`logging`) records the program's scalar metrics live,
+        under ``name`` and, with several grid points, ``grid_labels`` (one dict per
+        point, as for :func:`rlfa.report.metric_rows`; default ``grid_<g>``).
+        """
+        options = {
             "seed": self.seed,
             "num_devices": self.num_devices,
             "progress": name if self.progress else False,
@@ -89,6 +147,9 @@ class StudyOptions:
             "checkpoint_name": checkpoint.study_name(name),
             "fingerprint": checkpoint.config_fingerprint(self),
         }
+        if logger is not None:
+            options["logger"] = logger.program(name, grid_labels)
+        return options
 
 
 def finish(path: Path | None, results: Iterable[Results]) -> Path | None:
