@@ -30,7 +30,7 @@ from rlfa import distributed, prediction, report, runner, stats
 from rlfa.envs import baird
 from rlfa.features import FeatureMap, linear_value
 from rlfa.runner import Program
-from rlfa.study import StudyOptions, cli, finish
+from rlfa.study import StudyOptions, cli, finish, latest_mean
 from rlfa.types import Agent, Transition
 
 METHODS = ("semi_gradient_td", "residual_gradient_td")
@@ -120,18 +120,21 @@ def off_policy_program(agent: Agent, feature_map: FeatureMap, block_steps: int) 
     return Program(init, step, log, weights=lambda c: c.agent.w)
 
 
-def run_method(method: str, config: BairdConfig, checkpoints: Path | None = None
-               ) -> runner.Results:
-    """All seeds of one method in one compiled program (checkpointed in ``checkpoints``)."""
+def run_method(method: str, config: BairdConfig, checkpoints: Path | None = None,
+               logger=None) -> runner.Results:
+    """All seeds of one method in one compiled program (checkpointed in ``checkpoints``,
+    logged live by ``logger``, see :meth:`StudyOptions.logging`)."""
     feature_map = baird.features()
     make = {"semi_gradient_td": prediction.semi_gradient_td0,
             "residual_gradient_td": prediction.residual_gradient_td}[method]
     program = off_policy_program(make(feature_map), feature_map, config.log_every)
     hparams = runner.stack_hparams([prediction.PredictionHParams(config.step_size, config.gamma)])
-    return runner.run(program, hparams, num_seeds=config.num_seeds,
-                      num_logs=config.num_steps // config.log_every, steps_per_log=1,
-                      divergence_bound=config.divergence_bound,
-                      **config.run_options(checkpoints, f"Baird {method}"))
+    num_logs = config.num_steps // config.log_every
+    return runner.run(program, hparams, num_seeds=config.num_seeds, num_logs=num_logs,
+                      steps_per_log=1, divergence_bound=config.divergence_bound,
+                      log_x=config.log_every * np.arange(1, num_logs + 1), unit="steps",
+                      postfix=latest_mean("rms_ve", "sqrt(VE)"),
+                      **config.run_options(checkpoints, f"Baird {method}", logger=logger))
 
 
 def draw(results: dict[str, runner.Results], config: BairdConfig):
@@ -161,7 +164,8 @@ def main(config: BairdConfig) -> Path | None:
     t0 = time.perf_counter()
     run = config.effective
     checkpoints = config.checkpoint_root("baird")
-    results = {m: run_method(m, run, checkpoints) for m in METHODS}
+    with run.logging("baird", checkpoints) as logger:
+        results = {m: run_method(m, run, checkpoints, logger) for m in METHODS}
     steps = np.arange(1, run.num_steps // run.log_every + 1) * run.log_every
     summary: dict = {"headlines": {}, "methods": {}}
     rows: list[dict] = []

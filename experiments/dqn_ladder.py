@@ -100,19 +100,22 @@ def main(config: LadderConfig) -> Path | None:
     rows: list[dict] = []
     results: list[runner.Results] = []
     checkpoints = config.checkpoint_root("dqn_ladder")
-    for env in config.envs:
-        curves[env], summary["envs"][env] = {}, {}
-        for label in RUNGS:
-            run = dqn_exp.train(config.rung(env, label), num_seeds=num_seeds,
-                                total_steps=total_steps, num_logs=num_logs,
-                                **config.run_options(checkpoints, f"{env}: {label}"))
-            curves[env][label] = run
-            results.append(run.results)
-            summary["envs"][env][label] = dqn_exp.run_summary(run, env)
-            summary["headlines"][f"{env}: {label}"] = \
-                summary["envs"][env][label].pop("headline")
-            rows += report.metric_rows({"greedy_return": run.greedy[None]},
-                                       [{"env": env, "rung": label}], "env_steps", run.env_steps)
+    with config.logging("dqn_ladder", checkpoints) as logger:
+        for env in config.envs:
+            curves[env], summary["envs"][env] = {}, {}
+            for label in RUNGS:
+                run = dqn_exp.train(config.rung(env, label), num_seeds=num_seeds,
+                                    total_steps=total_steps, num_logs=num_logs,
+                                    **config.run_options(checkpoints, f"{env}: {label}",
+                                                         logger=logger))
+                curves[env][label] = run
+                results.append(run.results)
+                summary["envs"][env][label] = dqn_exp.run_summary(run, env)
+                summary["headlines"][f"{env}: {label}"] = \
+                    summary["envs"][env][label].pop("headline")
+                rows += report.metric_rows({"greedy_return": run.greedy[None]},
+                                           [{"env": env, "rung": label}], "env_steps",
+                                           run.env_steps)
     summary["run_s"] = sum(r["run_s"] for e in summary["envs"].values() for r in e.values())
     summary["compile_s"] = sum(r["compile_s"] for e in summary["envs"].values()
                                for r in e.values())

@@ -32,7 +32,7 @@ from rlfa import control, distributed, report, runner, stats
 from rlfa.control.linear_q import precomputed
 from rlfa.envs.mountain_car import MountainCar
 from rlfa.features import FeatureMap, q_values, tile_coding
-from rlfa.study import StudyOptions, cli, finish
+from rlfa.study import StudyOptions, cli, finish, latest_mean
 
 FIGURES = ("10.1", "10.2")
 NUM_ACTIONS = 3
@@ -126,11 +126,13 @@ def sarsa_program(config: MountainCarConfig, num_episodes: int,
 
 def run_sarsa(config: MountainCarConfig, alphas: tuple[float, ...], num_seeds: int,
               num_episodes: int, snapshots: tuple[int, ...] = (), checkpoints: Path | None = None,
-              name: str = "Mountain Car") -> runner.Results:
+              name: str = "Mountain Car", logger=None) -> runner.Results:
     """Every (alpha, seed) run of semi-gradient SARSA in one compiled program.
 
     ``checkpoints``: the run's checkpoint directory (``name`` is this program's
-    subdirectory), or None for no checkpoints.
+    subdirectory), or None for no checkpoints; ``logger``: see
+    :meth:`StudyOptions.logging`. The bar counts environment steps per run (the
+    runs advance together until the last has run its episodes).
     """
     program = sarsa_program(config, num_episodes, snapshots)
     hparams = runner.stack_hparams([
@@ -139,9 +141,13 @@ def run_sarsa(config: MountainCarConfig, alphas: tuple[float, ...], num_seeds: i
     steps_per_log, logs_per_chunk = 16, config.logs_per_chunk
     budget = num_episodes * config.max_episode_steps
     num_logs = -(-budget // (config.block_steps * steps_per_log * logs_per_chunk)) * logs_per_chunk
+    env_steps_per_log = config.block_steps * steps_per_log
     return runner.run(program, hparams, num_seeds=num_seeds, num_logs=num_logs,
                       steps_per_log=steps_per_log, divergence_bound=1e6,
-                      **config.run_options(checkpoints, name))
+                      log_x=env_steps_per_log * np.arange(1, num_logs + 1), unit="env steps",
+                      postfix=latest_mean("episodes", "episodes"),
+                      **config.run_options(checkpoints, name, logger=logger,
+                                           grid_labels=[{"alpha": a} for a in alphas]))
 
 
 def cost_to_go(w: np.ndarray, features: FeatureMap, size: int = 60):
@@ -153,11 +159,12 @@ def cost_to_go(w: np.ndarray, features: FeatureMap, size: int = 60):
     return positions, velocities, -np.asarray(q.max(-1)).reshape(size, size)
 
 
-def figure_10_2(config: MountainCarConfig, quick: bool, checkpoints: Path | None = None):
+def figure_10_2(config: MountainCarConfig, quick: bool, checkpoints: Path | None = None,
+                logger=None):
     num_seeds = config.num_seeds or (2 if quick else 100)
     num_episodes = 20 if quick else config.num_episodes
     res = run_sarsa(config, config.alphas, num_seeds, num_episodes, checkpoints=checkpoints,
-                    name="Fig 10.2")
+                    name="Fig 10.2", logger=logger)
     lengths = np.asarray(res.final.lengths, np.float64)  # [alpha, seed, episode]
     capped = np.asarray(res.final.truncated)
     per_alpha, headlines = {}, {}
@@ -186,11 +193,12 @@ def figure_10_2(config: MountainCarConfig, quick: bool, checkpoints: Path | None
     return summary, rows, lengths, res
 
 
-def figure_10_1(config: MountainCarConfig, quick: bool, checkpoints: Path | None = None):
+def figure_10_1(config: MountainCarConfig, quick: bool, checkpoints: Path | None = None,
+                logger=None):
     num_seeds = config.num_seeds or 1
     snapshots = (1, 2, 4, 8, 12) if quick else SNAPSHOTS_10_1
     res = run_sarsa(config, (config.alpha_10_1,), num_seeds, snapshots[-1], snapshots,
-                    checkpoints=checkpoints, name="Fig 10.1")
+                    checkpoints=checkpoints, name="Fig 10.1", logger=logger)
     w = np.asarray(res.final.snapshots[0, 0])  # seed 0, as the book's single run
     surfaces = [cost_to_go(w[i], config.features()) for i in range(len(snapshots))]
     lengths = np.asarray(res.final.lengths[0], np.float64)
@@ -238,12 +246,15 @@ def main(config: MountainCarConfig) -> Path | None:
     t0 = time.perf_counter()
     checkpoints = config.checkpoint_root("mountain_car")
     results, summary, rows = {}, {"figures": {}}, []
-    if "10.2" in config.figures:
-        results["10.2"] = figure_10_2(config, config.quick, checkpoints)
+    with config.logging("mountain_car", checkpoints) as logger:
+        if "10.2" in config.figures:
+            results["10.2"] = figure_10_2(config, config.quick, checkpoints, logger)
+        if "10.1" in config.figures:
+            results["10.1"] = figure_10_1(config, config.quick, checkpoints, logger)
+    if "10.2" in results:
         summary["figures"]["10.2"], rows = results["10.2"][0], results["10.2"][1]
         summary["headlines"] = summary["figures"]["10.2"].pop("headlines")
-    if "10.1" in config.figures:
-        results["10.1"] = figure_10_1(config, config.quick, checkpoints)
+    if "10.1" in results:
         summary["figures"]["10.1"] = results["10.1"][0]
     summary["wall_s"] = time.perf_counter() - t0
     arrays = {}

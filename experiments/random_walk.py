@@ -32,7 +32,7 @@ from rlfa.features.fourier import fourier_basis
 from rlfa.features.polynomial import polynomial_basis
 from rlfa.features.state_aggregation import state_aggregation
 from rlfa.features.tile_coding import tile_coding_1d_widths
-from rlfa.study import StudyOptions, cli, finish
+from rlfa.study import StudyOptions, cli, finish, latest_mean
 
 FIGURES = ("9.1", "9.2", "9.5", "9.10")
 STRUCTURAL = ("order", "num_tilings", "group_size", "tile_width")
@@ -169,8 +169,8 @@ def build_program(study: Study, config: RandomWalkConfig, params=rw.EnvParams())
         obs_example=rw.all_observations(params)[0])
 
 
-def run_study(study: Study, config: RandomWalkConfig, checkpoint_dir: Path | None = None
-              ) -> list[tuple[Study, runner.Results, np.ndarray]]:
+def run_study(study: Study, config: RandomWalkConfig, checkpoint_dir: Path | None = None,
+              logger=None) -> list[tuple[Study, runner.Results, np.ndarray]]:
     """Run one configuration over its seeds and swept hyperparameters, in one program.
 
     Returns one ``(study, results, final values [seed, 1000])`` per grid point,
@@ -178,14 +178,20 @@ def run_study(study: Study, config: RandomWalkConfig, checkpoint_dir: Path | Non
     name their hyperparameters.
 
     With ``checkpoint_dir``, it is checkpointed in a subdirectory named after the
-    study, and resumed from there when ``config.resume`` is set.
+    study, and resumed from there when ``config.resume`` is set; ``logger``: see
+    :meth:`StudyOptions.logging`.
     """
     num_seeds, num_episodes, log_every = workload(config, study.figure)
     points = config.hparams(study.step_size)
     hparams = runner.stack_hparams(points)
+    num_logs = num_episodes // log_every
+    labels = [{"alpha": float(p.step_size), "gamma": float(p.gamma)} for p in points]
     results = runner.run(build_program(study, config), hparams, num_seeds=num_seeds,
-                         num_logs=num_episodes // log_every, steps_per_log=log_every,
-                         **config.run_options(checkpoint_dir, f"Fig {study.figure} {study.label}"))
+                         num_logs=num_logs, steps_per_log=log_every,
+                         log_x=log_every * np.arange(1, num_logs + 1), unit="episodes",
+                         postfix=latest_mean("rms_error", "sqrt(VE)"),
+                         **config.run_options(checkpoint_dir, f"Fig {study.figure} {study.label}",
+                                              logger=logger, grid_labels=labels))
     phi = all_state_features(study.feature_map)
     out = []
     for g, point in enumerate(points):
@@ -244,6 +250,46 @@ def draw(figure_results: dict[str, list], params=rw.EnvParams()):
     return fig
 
 
+def run_figure(figure: str, config: RandomWalkConfig, checkpoint_dir: Path | None, logger):
+    """Every configuration of one figure: ``(entries, configs, headlines, rows)``.
+
+    ``entries``: ``(study, results, final values)`` per configuration (for the
+    figure); ``configs``: label -> its numbers for ``summary.json``; ``headlines``:
+    label -> :func:`rlfa.stats.headline` of its final sqrt(VE); ``rows``: its
+    ``metrics.csv`` rows.
+    """
+    entries, configs, headlines, rows = [], {}, {}, []
+    for study, results, values in (entry for base in studies(figure)
+                                   for entry in run_study(base, config, checkpoint_dir, logger)):
+        entries.append((study, results, values))
+        final_err = results.metrics["rms_error"][0, :, -1]
+        num_episodes = int(results.metrics["episodes"][0, 0, -1])
+        headlines[f"Fig {figure}: {study.label}"] = stats.headline(
+            f"sqrt(VE) after {num_episodes} episodes", final_err, higher_is_better=False,
+            task="RandomWalk1000")
+        configs[study.label] = {
+            "method": study.method,
+            "features": study.feature_map.name,
+            "step_size": study.step_size,
+            "num_seeds": int(final_err.shape[0]),
+            "num_episodes": num_episodes,
+            "final_rms_error": report.summary_stats(final_err),
+            "truncated_episodes": int(results.metrics["truncated_episodes"][0, :, -1].sum()),
+            "diverged_seeds": np.flatnonzero(results.diverged_at[0] >= 0).tolist(),
+            "compile_s": results.compile_s,
+            "run_s": results.run_s,
+        }
+        if figure in ("9.1", "9.2"):
+            configs[study.label]["final_weights"] = np.asarray(
+                results.final.agent.w[0]).mean(0).tolist()
+            configs[study.label]["final_values"] = values.mean(0).tolist()
+        rows += report.metric_rows(
+            {"rms_error": results.metrics["rms_error"]},
+            [{"figure": figure, "config": study.label, "step_size": study.step_size}],
+            "episode", results.metrics["episodes"][0, 0])
+    return entries, configs, headlines, rows
+
+
 def main(config: RandomWalkConfig) -> Path | None:
     """Run the requested figures, write ``runs/random_walk/<timestamp>/``, return its path."""
     t0 = time.perf_counter()
@@ -251,42 +297,18 @@ def main(config: RandomWalkConfig) -> Path | None:
     figure_results: dict[str, list] = {}
     summary: dict = {"headlines": {}, "figures": {}}
     rows: list[dict] = []
-    for figure in config.figures:
-        entries, fig_summary = [], {}
-        for study, results, values in (entry for base in studies(figure)
-                                       for entry in run_study(base, config, checkpoint_dir)):
-            entries.append((study, results, values))
-            final_err = results.metrics["rms_error"][0, :, -1]
-            num_episodes = int(results.metrics["episodes"][0, 0, -1])
-            summary["headlines"][f"Fig {figure}: {study.label}"] = stats.headline(
-                f"sqrt(VE) after {num_episodes} episodes", final_err, higher_is_better=False,
-                task="RandomWalk1000")
-            fig_summary[study.label] = {
-                "method": study.method,
-                "features": study.feature_map.name,
-                "step_size": study.step_size,
-                "num_seeds": int(final_err.shape[0]),
-                "num_episodes": num_episodes,
-                "final_rms_error": report.summary_stats(final_err),
-                "truncated_episodes": int(results.metrics["truncated_episodes"][0, :, -1].sum()),
-                "diverged_seeds": np.flatnonzero(results.diverged_at[0] >= 0).tolist(),
-                "compile_s": results.compile_s,
-                "run_s": results.run_s,
+    with config.logging("random_walk", checkpoint_dir) as logger:
+        for figure in config.figures:
+            entries, configs, headlines, figure_rows = run_figure(figure, config,
+                                                                  checkpoint_dir, logger)
+            summary["headlines"].update(headlines)
+            rows += figure_rows
+            summary["figures"][figure] = {
+                "configs": configs,
+                "run_s": sum(c["run_s"] for c in configs.values()),
+                "compile_s": sum(c["compile_s"] for c in configs.values()),
             }
-            if figure in ("9.1", "9.2"):
-                fig_summary[study.label]["final_weights"] = np.asarray(
-                    results.final.agent.w[0]).mean(0).tolist()
-                fig_summary[study.label]["final_values"] = values.mean(0).tolist()
-            rows += report.metric_rows(
-                {"rms_error": results.metrics["rms_error"]},
-                [{"figure": figure, "config": study.label, "step_size": study.step_size}],
-                "episode", results.metrics["episodes"][0, 0])
-        summary["figures"][figure] = {
-            "configs": fig_summary,
-            "run_s": sum(c["run_s"] for c in fig_summary.values()),
-            "compile_s": sum(c["compile_s"] for c in fig_summary.values()),
-        }
-        figure_results[figure] = entries
+            figure_results[figure] = entries
     summary["run_s"] = sum(f["run_s"] for f in summary["figures"].values())
     summary["compile_s"] = sum(f["compile_s"] for f in summary["figures"].values())
     summary["wall_s"] = time.perf_counter() - t0

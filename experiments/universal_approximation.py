@@ -32,7 +32,7 @@ import optax
 from rlfa import backprop as bp
 from rlfa import config as cfg
 from rlfa import distributed, report, runner, stats
-from rlfa.study import StudyOptions, cli, finish
+from rlfa.study import StudyOptions, cli, finish, latest_mean
 
 EXPERIMENT = "universal_approximation"
 METHODS = ("sgd", "adam")
@@ -216,8 +216,9 @@ def make_program(config: UniversalApproximationConfig, width: int) -> runner.Pro
 
 
 def train_width(config: UniversalApproximationConfig, width: int,
-                checkpoints: Path | None = None) -> runner.Results:
-    """Every seed of one width in one compiled program (checkpointed in ``checkpoints``)."""
+                checkpoints: Path | None = None, logger=None) -> runner.Results:
+    """Every seed of one width in one compiled program (checkpointed in ``checkpoints``,
+    logged live by ``logger``, see :meth:`StudyOptions.logging`)."""
     hparams = runner.stack_hparams([HParams(config.sgd_learning_rate, config.adam_learning_rate)])
     steps = config.num_updates // config.updates_per_draw
     return runner.run(
@@ -226,8 +227,16 @@ def train_width(config: UniversalApproximationConfig, width: int,
         num_seeds=config.num_seeds,
         num_logs=config.num_logs,
         steps_per_log=steps // config.num_logs,
-        **config.run_options(checkpoints, f"N={width}"),
+        log_x=logged_updates(config),
+        unit="updates",
+        postfix=latest_mean("test_risk_sgd", "risk SGD"),
+        **config.run_options(checkpoints, f"N={width}", logger=logger),
     )
+
+
+def logged_updates(config: UniversalApproximationConfig) -> np.ndarray:
+    """Updates done at each logged point, ``[num_logs]``."""
+    return (np.arange(config.num_logs) + 1) * (config.num_updates // config.num_logs)
 
 
 def draw_figure(config: UniversalApproximationConfig, summary: dict, curves: dict):
@@ -272,12 +281,12 @@ def main(config: UniversalApproximationConfig) -> Path | None:
     final = {m: {} for m in METHODS}
     headlines = {}
     curves = {m: {} for m in METHODS}
-    diverged, results = {}, []
-    updates = (np.arange(settings.num_logs) + 1) * (settings.num_updates // settings.num_logs)
+    diverged = {}
+    updates = logged_updates(settings)
     checkpoints = config.checkpoint_root(EXPERIMENT)
-    for width in settings.widths:
-        res = train_width(settings, width, checkpoints)
-        results.append(res)
+    with settings.logging(EXPERIMENT, checkpoints) as logger:
+        results = [train_width(settings, width, checkpoints, logger) for width in settings.widths]
+    for width, res in zip(settings.widths, results):
         compile_s[str(width)], run_s[str(width)] = res.compile_s, res.run_s
         diverged[str(width)] = np.flatnonzero(res.diverged_at[0] >= 0).tolist()
         scalars = {f"test_risk_{m}": res.metrics[f"test_risk_{m}"] for m in METHODS}

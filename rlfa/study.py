@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import numpy as np
 
 from rlfa import checkpoint
 from rlfa import config as cfg
@@ -188,3 +189,15 @@ def cli(config_type: type, main: Callable[[Any], Any], *, omit_prefixes: bool = 
             raise
         print(f"error: {err}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
+
+
+def latest_mean(metric: str, label: str) -> Callable[[dict], dict[str, float]]:
+    """A progress-bar ``postfix`` for :func:`rlfa.runner.run`: ``metric`` at the latest
+    logged point, averaged over every run that has a finite value (NaN while none has)."""
+
+    def postfix(metrics: dict) -> dict[str, float]:
+        latest = np.asarray(metrics[metric], np.float64)[:, :, -1]
+        finite = latest[np.isfinite(latest)]
+        return {label: float(finite.mean()) if finite.size else float("nan")}
+
+    return postfix

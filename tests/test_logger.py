@@ -255,3 +255,18 @@ def test_missing_package_is_one_line_before_anything_is_written(tmp_path):
     assert proc.stderr.strip().splitlines() == [expected], failure(proc)
     # checkpoint_root, which every study calls before compiling, refused: nothing written
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_linear_study_logs_its_metrics_csv_numbers(tmp_path):
+    """Every study passes its logger on: Baird's sqrt(VE) per seed and step, as in metrics.csv."""
+    pytest.importorskip("tensorboardX", reason="tensorboardX is not installed "
+                                               '(pip install "rlfa[tensorboard]")')
+    proc = python_m("baird", "--quick", "--log", "tensorboard", cwd=tmp_path)
+    assert proc.returncode == 0, failure(proc)
+    scalars, _ = read_tensorboard(printed_dir(proc.stdout, "logs: "))
+    with open(printed_dir(proc.stdout, "results: ") / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["method"] for r in rows} == {"semi_gradient_td", "residual_gradient_td"}
+    for r in rows:
+        logged = scalars[f"Baird_{r['method']}/rms_ve/seed_{r['seed']}"][int(r["step"])]
+        assert logged == pytest.approx(float(np.float32(float(r["rms_ve"]))), rel=1e-6)
