@@ -93,7 +93,8 @@ class BenchmarkConfig:
     isolate: bool = True
     """Run every case in a fresh process (its own peak memory and compile)."""
     quick: bool = False
-    """A tiny workload that runs in seconds, in this process (for tests and smoke checks)."""
+    """A tiny workload that runs in seconds, in this process: one seed, one device, the first
+    settings (for tests and smoke checks)."""
     out: str = "runs"
     """Root directory for results."""
 
@@ -196,10 +197,12 @@ def cases(config: BenchmarkConfig) -> list[dict]:
     """Every case to time, in order."""
     seeds = (1,) if config.quick else config.seeds
     devices = ("one",) if config.quick else config.devices
+    # Both settings run the same code: --quick times the first (each case compiles anew).
+    settings_run = config.settings[:1] if config.quick else config.settings
     num_logs = 2 if config.quick else config.num_logs
     base = dict(quick=config.quick, num_logs=num_logs, total_steps=config.total_steps)
     out = []
-    for settings in config.settings:
+    for settings in settings_run:
         for replay in config.replays:
             for n in seeds:
                 for d in devices:

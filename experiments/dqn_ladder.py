@@ -41,7 +41,8 @@ RUNGS = {
 class LadderConfig(StudyOptions):
     """Run the four rungs of the DQN ladder on each environment with identical budgets.
 
-    Every rung uses the same seeds (``--seed``): paired comparisons.
+    Every rung uses the same seeds (``--seed``): paired comparisons. ``--quick``:
+    the first environment only, 2 seeds, 600 environment steps each.
     """
 
     envs: tuple[str, ...] = ("CartPole-v1", "Acrobot-v1")
@@ -67,6 +68,11 @@ class LadderConfig(StudyOptions):
         """The configuration of one rung on one environment."""
         base = dqn_exp.quick_dqn(self.base) if self.quick else self.base
         return dataclasses.replace(base, env=env, **RUNGS[rung])
+
+    @property
+    def run_envs(self) -> tuple[str, ...]:
+        """The environments actually run (one rung compiles per environment: --quick keeps one)."""
+        return self.envs[:1] if self.quick else self.envs
 
     @property
     def workload(self) -> tuple[int, int, int]:
@@ -101,7 +107,7 @@ def main(config: LadderConfig) -> Path | None:
     results: list[runner.Results] = []
     checkpoints = config.checkpoint_root("dqn_ladder")
     with config.logging("dqn_ladder", checkpoints) as logger:
-        for env in config.envs:
+        for env in config.run_envs:
             curves[env], summary["envs"][env] = {}, {}
             for label in RUNGS:
                 run = dqn_exp.train(config.rung(env, label), num_seeds=num_seeds,

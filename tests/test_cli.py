@@ -93,7 +93,7 @@ def check_ladder_summary(path: Path) -> None:
     from experiments import dqn_ladder as ladder
 
     summary = json.loads((path / "summary.json").read_text())
-    assert list(summary["envs"]) == ["CartPole-v1", "Acrobot-v1"]
+    assert list(summary["envs"]) == ["CartPole-v1"]  # --quick: the first environment
     for env, rungs in summary["envs"].items():
         assert list(rungs) == list(ladder.RUNGS)
         for r in rungs.values():
@@ -101,7 +101,7 @@ def check_ladder_summary(path: Path) -> None:
             if env == "CartPole-v1":  # quick greedy episodes (<= 50 steps) end on CartPole only
                 assert r["final_greedy_return"]["n"] == 2
     assert (path / "figure.png").stat().st_size > 0
-    assert len((path / "metrics.csv").read_text().splitlines()) == 1 + 2 * 4 * 2 * 2
+    assert len((path / "metrics.csv").read_text().splitlines()) == 1 + 4 * 2 * 2
 
 
 # What a module's own test file would otherwise check in a second run of the same workload.
