@@ -7,7 +7,8 @@ way out from state 0 (4 steps). Episodes start in a uniformly random state and a
 not terminated) after ``max_steps_in_episode`` steps, so the time limit only
 hides the future: an agent that bootstraps through truncation learns the
 infinite-horizon values of :func:`optimal_q` / :func:`policy_q`, one that
-treats truncation as termination learns smaller ones (shared/PITFALLS.md item 1).
+treats truncation as termination learns smaller ones (the termination-vs-truncation
+mix-up reported against several RL libraries: gymnax#109, cleanrl#198, purejaxrl#20).
 Noise-driven (:mod:`rlfa.envs.noise`): one uniform per step picks the start state.
 """
 
