@@ -216,22 +216,34 @@ def interrupt_after_a_chunk(module: str, args: list[str], cwd: Path, signum: int
     return done, Path(printed[0])
 
 
-def test_dqn_sigint_then_the_printed_resume_equals_an_uninterrupted_run(tmp_path):
-    args = ["--quick", "--checkpoint-every", "1", "--logs-per-chunk", "1", "--num-logs", "30"]
-    (tmp_path / "whole").mkdir()
-    (tmp_path / "cut").mkdir()
-    whole = python_m("dqn", *args, cwd=tmp_path / "whole")
+def whole_and_resumed(module: str, args: list[str], signum: int, tmp_path: Path,
+                      resume_from: str) -> tuple[Path, Path, Path]:
+    """Run ``module args`` once whole (in ``tmp_path/whole``) and once interrupted by
+    ``signum`` (in ``tmp_path/cut``), then the printed resume from ``tmp_path/resume_from``.
+
+    Returns the two results directories and the checkpoint directory resumed from; the
+    two runs' ``summary.json`` numbers (timings aside) are checked equal here.
+    """
+    for name in ("whole", "cut"):
+        (tmp_path / name).mkdir()
+    whole = python_m(module, *args, cwd=tmp_path / "whole")
     assert whole.returncode == 0, failure(whole)
-    _, resume = interrupt_after_a_chunk("dqn", args, tmp_path / "cut", signal.SIGINT,
-                                        "runs/checkpoints/dqn/*/*/chunk_*")
-    assert resume.is_relative_to(tmp_path / "cut" / "runs" / "checkpoints" / "dqn")
-    assert not (tmp_path / "cut" / "runs" / "dqn").exists()  # nothing half-written
-    # The printed command, from another working directory: the path is absolute.
-    resumed = python_m("dqn", *args, "--resume", str(resume), cwd=tmp_path)
+    _, resume = interrupt_after_a_chunk(module, args, tmp_path / "cut", signum,
+                                        f"runs/checkpoints/{module}/*/*/chunk_*")
+    assert not (tmp_path / "cut" / "runs" / module).exists()  # nothing half-written
+    resumed = python_m(module, *args, "--resume", str(resume), cwd=tmp_path / resume_from)
     assert resumed.returncode == 0, failure(resumed)
     a, b = results_dir(whole.stdout), results_dir(resumed.stdout)
     assert numbers(json.loads((a / "summary.json").read_text())) == \
         numbers(json.loads((b / "summary.json").read_text()))
+    return a, b, resume
+
+
+def test_dqn_sigint_then_the_printed_resume_equals_an_uninterrupted_run(tmp_path):
+    args = ["--quick", "--checkpoint-every", "1", "--logs-per-chunk", "1", "--num-logs", "30"]
+    # The printed command, from another working directory: the path is absolute.
+    a, b, resume = whole_and_resumed("dqn", args, signal.SIGINT, tmp_path, resume_from=".")
+    assert resume.is_relative_to(tmp_path / "cut" / "runs" / "checkpoints" / "dqn")
     with np.load(a / "metrics.npz") as x, np.load(b / "metrics.npz") as y:
         assert sorted(x) == sorted(y)
         for name in x:
@@ -240,17 +252,7 @@ def test_dqn_sigint_then_the_printed_resume_equals_an_uninterrupted_run(tmp_path
 
 def test_random_walk_sigterm_then_the_printed_resume_equals_an_uninterrupted_run(tmp_path):
     args = ["--quick", "--figure", "9.2", "--checkpoint-every", "1", "--logs-per-chunk", "2"]
-    (tmp_path / "whole").mkdir()
-    (tmp_path / "cut").mkdir()
-    whole = python_m("random_walk", *args, cwd=tmp_path / "whole")
-    assert whole.returncode == 0, failure(whole)
-    _, resume = interrupt_after_a_chunk("random_walk", args, tmp_path / "cut", signal.SIGTERM,
-                                        "runs/checkpoints/random_walk/*/*/chunk_*")
-    resumed = python_m("random_walk", *args, "--resume", str(resume), cwd=tmp_path / "cut")
-    assert resumed.returncode == 0, failure(resumed)
-    a, b = results_dir(whole.stdout), results_dir(resumed.stdout)
-    assert numbers(json.loads((a / "summary.json").read_text())) == \
-        numbers(json.loads((b / "summary.json").read_text()))
+    a, b, _ = whole_and_resumed("random_walk", args, signal.SIGTERM, tmp_path, resume_from="cut")
     assert (a / "metrics.csv").read_text() == (b / "metrics.csv").read_text()
 
 
