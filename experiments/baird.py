@@ -29,9 +29,8 @@ from rlfa import config as cfg
 from rlfa import distributed, prediction, report, runner, stats
 from rlfa.envs import baird
 from rlfa.features import FeatureMap, linear_value
-from rlfa.runner import Program
 from rlfa.study import StudyOptions, cli, finish, latest_mean
-from rlfa.types import Agent, Transition
+from rlfa.types import Agent, Program, Transition
 
 METHODS = ("semi_gradient_td", "residual_gradient_td")
 

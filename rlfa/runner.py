@@ -45,58 +45,10 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
 from rlfa import checkpoint as ckpt
+from rlfa.types import Program, Results  # noqa: F401  (runner.Program, runner.Results)
 
 PyTree = Any
 RUN_AXIS = "runs"
-
-
-class Program(NamedTuple):
-    """What the runner runs, written for one seed and one hyperparameter point.
-
-    Attributes:
-      init: ``(key, hparams) -> carry``; the carry is the WHOLE training state
-        (agent state, environment state, keys, counters) as one pytree.
-      step: ``(carry, hparams) -> carry``: one unit of training (an episode, an
-        environment step, an update), whatever the study counts in.
-      log: ``(carry, hparams) -> dict[str, Array]``: metrics at a logged point,
-        each of a fixed shape.
-      weights: ``carry -> pytree`` of the weights to watch for divergence, or None.
-      finished: ``carry -> bool []``, or None: True once a run's remaining steps
-        change nothing ``log`` or ``weights`` report (e.g. it has run all its
-        episodes). When every run is finished after a chunk the runner stops
-        early and repeats the last logged point for the rest, which is exactly
-        what running on would have logged.
-    """
-
-    init: Callable[[jax.Array, PyTree], PyTree]
-    step: Callable[[PyTree, PyTree], PyTree]
-    log: Callable[[PyTree, PyTree], dict[str, jax.Array]]
-    weights: Callable[[PyTree], PyTree] | None = None
-    finished: Callable[[PyTree], jax.Array] | None = None
-
-
-class Results(NamedTuple):
-    """What a run returns; every array is laid out ``[grid, seed, ...]``.
-
-    Attributes:
-      metrics: name -> ``[grid, seed, num_logs, ...]`` numpy arrays.
-      diverged_at: int ``[grid, seed]``: first logged point at which a weight was
-        non-finite or beyond the bound; -1 where it never was.
-      final: the final carry, leaves ``[grid, seed, ...]``.
-      compile_s: seconds spent compiling (init and chunk functions).
-      run_s: seconds spent running, compile excluded.
-      num_devices: devices the runs were laid over.
-      checkpoint_errors: one line per checkpoint save that failed (the run went
-        on without it); empty when every save succeeded or none was asked for.
-    """
-
-    metrics: dict[str, np.ndarray]
-    diverged_at: np.ndarray
-    final: PyTree
-    compile_s: float
-    run_s: float
-    num_devices: int
-    checkpoint_errors: tuple[str, ...] = ()
 
 
 class Interrupted(SystemExit):
@@ -345,16 +297,83 @@ def run(
     Returns:
       :class:`Results` with arrays laid out ``[grid, seed, ...]``.
     """
-    for name, value in (("num_seeds", num_seeds), ("num_logs", num_logs),
-                        ("steps_per_log", steps_per_log), ("logs_per_chunk", logs_per_chunk)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r} is invalid: must be an integer >= 1.")
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) \
-            or checkpoint_every < 0:
-        raise ValueError(f"checkpoint_every={checkpoint_every!r} is invalid: must be an "
-                         f"integer >= 0 (chunks between checkpoints; 0: only at the end).")
+    _check_counts(num_seeds=num_seeds, num_logs=num_logs, steps_per_log=steps_per_log,
+                  logs_per_chunk=logs_per_chunk)
     num_grid = grid_size(hparams)
     x_values = _log_x(log_x, unit, num_logs, steps_per_log)
+    layout = _lay_out(num_grid * num_seeds, num_devices,
+                      checkpointed=checkpoint_dir is not None or resume is not None)
+    saver = _Saver.create(checkpoint_dir, resume, checkpoint_name, checkpoint_every)
+    keys, flat_hparams = _flat_inputs(seed, num_seeds, num_grid, hparams, layout)
+    logs_per_chunk = _largest_divisor_at_most(num_logs, logs_per_chunk)
+    num_chunks = num_logs // logs_per_chunk
+    init_fn = jax.jit(_distribute(program.init, layout.mesh))
+    chunk_fn = jax.jit(_distribute(
+        _make_chunk(program, steps_per_log, logs_per_chunk, divergence_bound), layout.mesh),
+        donate_argnums=0)
+
+    t0 = time.perf_counter()
+    if saver is not None:  # what a checkpoint of this call must agree on
+        carry_shape = jax.eval_shape(init_fn, keys, flat_hparams)
+        saver.components = _fingerprint(
+            program, hparams, carry_shape, fingerprint, seed=seed, num_seeds=num_seeds,
+            num_grid=num_grid, num_logs=num_logs, steps_per_log=steps_per_log,
+            logs_per_chunk=logs_per_chunk, divergence_bound=divergence_bound)
+        restored = saver.restore(carry_shape)
+    state = _start(init_fn, keys, flat_hparams, layout,
+                   restored if saver is not None else None)
+    chunk_compiled, all_finished = None, None
+    if state.chunks_done < num_chunks:
+        chunk_compiled = chunk_fn.lower(state.carry, flat_hparams).compile()
+        if program.finished is not None:
+            # Per-run flags reduced on the host: a reduction across devices would be a
+            # collective, whose rendezvous XLA's CPU backend aborts after 40 s under load.
+            all_finished = jax.jit(jax.vmap(program.finished)).lower(state.carry).compile()
+    jax.block_until_ready(state.carry)
+    compile_s = time.perf_counter() - t0
+
+    reporter = _Reporter(progress, num_chunks, logs_per_chunk, state.chunks_done, x_values, unit,
+                         steps_per_log, (num_grid, num_seeds), postfix, derive, logger)
+    if state.gathered:  # resumed: the postfix shows the restored points, not logged again
+        reporter.restored(state.gathered[0])
+    with _StopRequests(saver is not None) as stop, reporter:
+        for _ in range(state.chunks_done, num_chunks):
+            finished = _one_chunk(state, chunk_compiled, flat_hparams, all_finished, layout,
+                                  num_chunks, logs_per_chunk, on_chunk)
+            save_error = None
+            if saver is not None and saver.due(state.chunks_done, num_chunks, stop.signum):
+                save_error = saver.save(state, layout.num_runs, compile_s)
+            reporter.chunk_done(_concat(state.new), state.chunks_done)  # after the save: a
+            if finished:                                                # failing logger cannot
+                break                                                   # cost the chunk
+            if stop.signum is not None and state.chunks_done < num_chunks:
+                error = Interrupted(stop.signum, state.chunks_done, num_chunks, saver.root,
+                                    save_error)
+                print(error.message, file=sys.stderr, flush=True)
+                raise error
+    return _results(state, layout, num_grid, num_seeds, num_logs, compile_s,
+                    saver.errors if saver is not None else [])
+
+
+def _check_counts(**counts: int) -> None:
+    """Every count is an integer >= 1 (``checkpoint_every`` is checked by :class:`_Saver`)."""
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}={value!r} is invalid: must be an integer >= 1.")
+
+
+class _Layout(NamedTuple):
+    """How the flattened ``[grid * seed]`` runs lie over the devices."""
+
+    devices: list
+    mesh: Mesh | None
+    placement: Any  # a NamedSharding over the mesh, or the single device
+    num_runs: int  # real runs (grid points x seeds)
+    padded: int  # runs after padding to a multiple of the device count
+
+
+def _lay_out(num_runs: int, num_devices: int | None, checkpointed: bool) -> _Layout:
+    """The devices (and mesh) the runs are laid over; padding up to a multiple of them."""
     multi_process = jax.process_count() > 1
     # Several processes (rlfa.distributed): the mesh spans every process's devices.
     devices = jax.devices() if multi_process else jax.local_devices()
@@ -364,135 +383,166 @@ def run(
                 else f"in [1, {len(devices)}] (the local devices present)"
             raise ValueError(f"num_devices={num_devices} is invalid: must be {allowed}.")
         devices = devices[:num_devices]
-    if multi_process and (checkpoint_dir is not None or resume is not None):
+    if multi_process and checkpointed:
         raise ValueError("checkpoint_dir/resume are not supported across several processes yet: "
                          "run one process per host without them, or a single process.")
-    num_runs = num_grid * num_seeds
     if not multi_process and num_devices is None:
         devices = devices[:num_runs]  # a device with only padding would just duplicate work
     padded = math.ceil(num_runs / len(devices)) * len(devices)
     mesh = Mesh(np.array(devices), (RUN_AXIS,)) if len(devices) > 1 else None
-    if resume is not None and not Path(resume).is_dir():
-        raise ValueError(f"resume={str(resume)!r} is invalid: no such directory.")
-    # Absolute from here on: orbax refuses relative paths, and the printed
-    # --resume DIR must work from any working directory.
-    resume = None if resume is None else Path(resume).absolute()
-    checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir).absolute()
-    save_root = checkpoint_dir if checkpoint_dir is not None else resume
-    save_dir = None
-    if save_root is not None:  # fail before compiling, not after the first chunk
-        save_dir = ckpt.check_writable(Path(save_root) / checkpoint_name,
-                                       "checkpoint_dir" if checkpoint_dir is not None else "resume")
+    placement = NamedSharding(mesh, PartitionSpec(RUN_AXIS)) if mesh is not None else devices[0]
+    return _Layout(devices, mesh, placement, num_runs, padded)
 
-    # Flatten [grid, seed] -> runs, grid-major, then pad by repeating the last run.
-    # Grid points share seed k's key (paired comparisons) and padding repeats the last
-    # run: deliberate copies, made on the raw key data so jax.debug_key_reuse stays quiet.
+
+def _pad(x: jax.Array, layout: _Layout) -> jax.Array:
+    """Pad the run axis to ``layout.padded`` by repeating the last run."""
+    return jnp.concatenate([x, jnp.repeat(x[-1:], layout.padded - layout.num_runs, axis=0)])
+
+
+def _flat_inputs(seed: int, num_seeds: int, num_grid: int, hparams: PyTree,
+                 layout: _Layout) -> tuple[jax.Array, PyTree]:
+    """Keys ``[padded]`` and hyperparameters ``[padded, ...]``, runs grid-major, placed.
+
+    Grid points share seed k's key (paired comparisons) and padding repeats the last
+    run: deliberate copies, made on the raw key data so jax.debug_key_reuse stays quiet.
+    """
     base_keys = seed_keys(seed, num_seeds)
     key_data = jnp.tile(jax.random.key_data(base_keys), (num_grid, 1))
-    flat_hparams = jax.tree.map(lambda x: jnp.repeat(jnp.asarray(x), num_seeds, axis=0), hparams)
-    pad = lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], padded - num_runs, axis=0)])
-    keys = jax.random.wrap_key_data(pad(key_data), impl=jax.random.key_impl(base_keys))
-    flat_hparams = jax.tree.map(pad, flat_hparams)
-    placement = NamedSharding(mesh, PartitionSpec(RUN_AXIS)) if mesh is not None else devices[0]
-    if mesh is not None:
-        keys, flat_hparams = _place((keys, flat_hparams), placement)
+    keys = jax.random.wrap_key_data(_pad(key_data, layout), impl=jax.random.key_impl(base_keys))
+    flat_hparams = jax.tree.map(
+        lambda x: _pad(jnp.repeat(jnp.asarray(x), num_seeds, axis=0), layout), hparams)
+    if layout.mesh is not None:
+        keys, flat_hparams = _place((keys, flat_hparams), layout.placement)
+    return keys, flat_hparams
 
-    logs_per_chunk = _largest_divisor_at_most(num_logs, logs_per_chunk)
-    num_chunks = num_logs // logs_per_chunk
-    chunk = _make_chunk(program, steps_per_log, logs_per_chunk, divergence_bound)
-    init_fn = jax.jit(_distribute(program.init, mesh))
-    chunk_fn = jax.jit(_distribute(chunk, mesh), donate_argnums=0)
 
-    t0 = time.perf_counter()
-    restored = None
-    if resume is not None or save_dir is not None:
-        carry_shape = jax.eval_shape(init_fn, keys, flat_hparams)
-        components = _fingerprint(
-            program, hparams, carry_shape, fingerprint, seed=seed, num_seeds=num_seeds,
-            num_grid=num_grid, num_logs=num_logs, steps_per_log=steps_per_log,
-            logs_per_chunk=logs_per_chunk, divergence_bound=divergence_bound)
-    if resume is not None:
-        restored = _find_checkpoint(resume, checkpoint_name, components, carry_shape)
+class _State:
+    """The chunk loop's host-side state.
+
+    Attributes:
+      carry: the sharded ``[padded, ...]`` training state.
+      chunks_done: chunks finished (restored ones included).
+      gathered: blocks of metrics, name -> ``[runs, logs, ...]`` (padding dropped).
+      new: the blocks the last chunk added (for the progress bar and logger).
+      run_s: seconds spent running chunks, restored runs' included.
+    """
+
+    def __init__(self, carry, chunks_done: int, gathered: list, run_s: float):
+        self.carry, self.chunks_done, self.gathered, self.run_s = (carry, chunks_done, gathered,
+                                                                    run_s)
+        self.new: list = []
+
+
+def _start(init_fn, keys, flat_hparams, layout: _Layout, restored) -> _State:
+    """A fresh state (compiling ``init``), or the restored checkpoint laid over the devices."""
     if restored is None:
-        carry = init_fn.lower(keys, flat_hparams).compile()(keys, flat_hparams)
-        start, gathered, run_s = 0, [], 0.0
-    else:
-        carry = jax.tree.map(lambda x: jax.device_put(pad(x), placement), restored.carry)
-        start, gathered = restored.chunks_done, [restored.metrics]
-        run_s = float(restored.info.get("run_s", 0.0))
-    all_finished = None
-    if start < num_chunks:
-        chunk_compiled = chunk_fn.lower(carry, flat_hparams).compile()
-        if program.finished is not None:
-            # Per-run flags reduced on the host: a reduction across devices would be a
-            # collective, whose rendezvous XLA's CPU backend aborts after 40 s under load.
-            all_finished = jax.jit(jax.vmap(program.finished)).lower(carry).compile()
-    jax.block_until_ready(carry)
-    compile_s = time.perf_counter() - t0
+        return _State(init_fn.lower(keys, flat_hparams).compile()(keys, flat_hparams), 0, [], 0.0)
+    carry = jax.tree.map(lambda x: jax.device_put(_pad(x, layout), layout.placement),
+                         restored.carry)
+    return _State(carry, restored.chunks_done, [restored.metrics],
+                  float(restored.info.get("run_s", 0.0)))
 
-    save_errors: list[str] = []
 
-    def save(done: int) -> str | None:
-        """Save after ``done`` chunks; a failure is reported, never fatal to the run."""
-        gathered[:] = [_concat(gathered)]  # keep one block, so saves stay linear in time
+def _one_chunk(state: _State, chunk_compiled, flat_hparams, all_finished, layout: _Layout,
+               num_chunks: int, logs_per_chunk: int, on_chunk) -> bool:
+    """Run one chunk and gather its metrics; True if every run has finished early.
+
+    A finished run's remaining logged points are what running on would log: its
+    last logged point, repeated (the state then counts every chunk as done).
+    """
+    t = time.perf_counter()
+    state.carry, metrics = chunk_compiled(state.carry, flat_hparams)
+    metrics = _fetch(metrics)
+    state.run_s += time.perf_counter() - t
+    state.gathered.append({k: v[:layout.num_runs] for k, v in metrics.items()})
+    state.new = [state.gathered[-1]]
+    state.chunks_done += 1
+    if on_chunk is not None:
+        on_chunk(state.chunks_done, state.carry)
+    finished = (all_finished is not None and state.chunks_done < num_chunks
+                and bool(np.all(_fetch(all_finished(state.carry)))))
+    if finished:
+        rest = (num_chunks - state.chunks_done) * logs_per_chunk
+        state.gathered.append({k: np.repeat(v[:layout.num_runs, -1:], rest, axis=1)
+                               for k, v in metrics.items()})
+        state.new.append(state.gathered[-1])
+        state.chunks_done = num_chunks
+    return finished
+
+
+class _Saver:
+    """Where and when a run saves checkpoints, and the saves that failed."""
+
+    def __init__(self, root: Path, directory: Path, name: str, every: int,
+                 resume: Path | None):
+        self.root, self.directory, self.name, self.every = root, directory, name, every
+        self.resume = resume
+        self.components: dict[str, Any] = {}
+        self.errors: list[str] = []
+
+    @classmethod
+    def create(cls, checkpoint_dir, resume, name: str, every: int) -> _Saver | None:
+        """Check the arguments (before compiling); None when nothing is saved or resumed."""
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise ValueError(f"checkpoint_every={every!r} is invalid: must be an "
+                             f"integer >= 0 (chunks between checkpoints; 0: only at the end).")
+        if resume is not None and not Path(resume).is_dir():
+            raise ValueError(f"resume={str(resume)!r} is invalid: no such directory.")
+        # Absolute from here on: orbax refuses relative paths, and the printed
+        # --resume DIR must work from any working directory.
+        resume = None if resume is None else Path(resume).absolute()
+        checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir).absolute()
+        root = checkpoint_dir if checkpoint_dir is not None else resume
+        if root is None:
+            return None
+        directory = ckpt.check_writable(
+            root / name, "checkpoint_dir" if checkpoint_dir is not None else "resume")
+        return cls(root, directory, name, every, resume)
+
+    def restore(self, carry_shape: PyTree):
+        """The checkpoint to continue from, or None to start afresh."""
+        if self.resume is None:
+            return None
+        return _find_checkpoint(self.resume, self.name, self.components, carry_shape)
+
+    def due(self, chunks_done: int, num_chunks: int, signum: int | None) -> bool:
+        """A save after the last chunk, on a signal, and every ``every`` chunks."""
+        return chunks_done == num_chunks or signum is not None or bool(
+            self.every and chunks_done % self.every == 0)
+
+    def save(self, state: _State, num_runs: int, compile_s: float) -> str | None:
+        """Save the state; a failure is reported and returned, never fatal to the run."""
+        state.gathered[:] = [_concat(state.gathered)]  # one block: saves stay linear in time
         try:
-            ckpt.save(save_dir, done, carry, gathered[0], components, num_runs=num_runs,
-                      info={"run_s": run_s, "compile_s": compile_s})
+            ckpt.save(self.directory, state.chunks_done, state.carry, state.gathered[0],
+                      self.components, num_runs=num_runs,
+                      info={"run_s": state.run_s, "compile_s": compile_s})
         except Exception as err:  # a full disk must not cost the run its results
-            error = f"saving chunk {done} in {save_dir} failed: {type(err).__name__}: {err}"
+            error = (f"saving chunk {state.chunks_done} in {self.directory} failed: "
+                     f"{type(err).__name__}: {err}")
             print(f"rlfa: {error}; the run goes on without this checkpoint.",
                   file=sys.stderr, flush=True)
-            save_errors.append(error)
+            self.errors.append(error)
             return error
         return None
 
-    reporter = _Reporter(progress, num_chunks, logs_per_chunk, start, x_values, unit,
-                         steps_per_log, (num_grid, num_seeds), postfix, derive, logger)
-    if gathered:  # resumed: the postfix shows the restored points; they are not logged again
-        reporter.restored(gathered[0])
-    with _StopRequests(save_dir is not None) as stop, reporter:
-        for i in range(start, num_chunks):
-            t = time.perf_counter()
-            carry, metrics = chunk_compiled(carry, flat_hparams)
-            metrics = _fetch(metrics)
-            run_s += time.perf_counter() - t
-            gathered.append({k: v[:num_runs] for k, v in metrics.items()})
-            new = [gathered[-1]]
-            if on_chunk is not None:
-                on_chunk(i + 1, carry)
-            done = i + 1
-            finished = (all_finished is not None and done < num_chunks
-                        and bool(np.all(_fetch(all_finished(carry)))))
-            if finished:  # what running on would log: the last logged point, repeated
-                rest = (num_chunks - done) * logs_per_chunk
-                gathered.append({k: np.repeat(v[:num_runs, -1:], rest, axis=1)
-                                 for k, v in metrics.items()})
-                new.append(gathered[-1])
-                done = num_chunks
-            save_error = None
-            if save_dir is not None and (done == num_chunks or stop.signum is not None or (
-                    checkpoint_every and done % checkpoint_every == 0)):
-                save_error = save(done)
-            reporter.chunk_done(_concat(new), done)  # after the save: a failing logger or
-            if finished:                             # postfix cannot cost the chunk
-                break
-            if stop.signum is not None and done < num_chunks:
-                error = Interrupted(stop.signum, done, num_chunks, Path(save_root), save_error)
-                print(error.message, file=sys.stderr, flush=True)
-                raise error
 
+def _results(state: _State, layout: _Layout, num_grid: int, num_seeds: int, num_logs: int,
+             compile_s: float, save_errors: list[str]) -> Results:
+    """The gathered metrics and final state laid out ``[grid, seed, ...]``, padding dropped."""
     def unflatten(x):
-        x = np.asarray(x)[:num_runs]
+        x = np.asarray(x)[:layout.num_runs]
         return x.reshape((num_grid, num_seeds) + x.shape[1:])
 
-    metrics = {k: unflatten(v) for k, v in _concat(gathered).items()}
+    metrics = {k: unflatten(v) for k, v in _concat(state.gathered).items()}
     diverged = metrics.pop("diverged", np.zeros((num_grid, num_seeds, num_logs), bool))
     diverged_at = np.where(diverged.any(-1), diverged.argmax(-1), -1)
     # To the host first: slicing and reshaping arrays sharded over devices would run
     # collectives (and across processes every process needs every run).
-    final = jax.tree.map(lambda x: x[:num_runs].reshape((num_grid, num_seeds) + x.shape[1:]),
-                         _fetch(carry))
-    return Results(metrics, diverged_at, final, compile_s, run_s, len(devices),
+    final = jax.tree.map(
+        lambda x: x[:layout.num_runs].reshape((num_grid, num_seeds) + x.shape[1:]),
+        _fetch(state.carry))  # typed keys stay key arrays (no np.asarray)
+    return Results(metrics, diverged_at, final, compile_s, state.run_s, len(layout.devices),
                    tuple(save_errors))
 
 

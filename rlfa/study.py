@@ -31,7 +31,7 @@ from rlfa import checkpoint
 from rlfa import config as cfg
 from rlfa import logger as live
 from rlfa.distributed import DistributedConfig, is_main_process
-from rlfa.runner import Results
+from rlfa.types import Results
 
 
 def absolute_paths(config: Any, *fields: str) -> None:

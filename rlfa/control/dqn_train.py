@@ -1,4 +1,4 @@
-"""The DQN training loop as a runner :class:`~rlfa.runner.Program`, for one seed.
+"""The DQN training loop as a runner :class:`~rlfa.types.Program`, for one seed.
 
 One program step is one *train step*: ``train_frequency`` environment steps
 (``train_frequency / num_envs`` steps of all ``num_envs`` environments at once,
@@ -33,8 +33,7 @@ import numpy as np
 from rlfa import envs, replay
 from rlfa.control.dqn import DQNAgent, DQNConfig, DQNHparams, DQNState, make_agent
 from rlfa.control.evaluation import greedy_returns
-from rlfa.runner import Program
-from rlfa.types import Transition
+from rlfa.types import Program, Transition
 
 PyTree = Any
 

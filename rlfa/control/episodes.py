@@ -1,4 +1,4 @@
-"""Episodic control as a runner :class:`~rlfa.runner.Program`: one program step = one env step.
+"""Episodic control as a runner :class:`~rlfa.types.Program`: one program step = one env step.
 
 Runs vmapped together finish their episodes at different times (a Mountain Car
 episode takes 100 to 1000+ steps). Waiting for the slowest run at every
@@ -43,8 +43,7 @@ from rlfa.config import check_choice, check_positive_int
 from rlfa.control.policies import epsilon_greedy_from_noise, noise_size
 from rlfa.control.sarsa import sarsa_transition
 from rlfa.envs.noise import step_with_noise, transition_noise_size
-from rlfa.runner import Program
-from rlfa.types import Agent, Transition
+from rlfa.types import Agent, Program, Transition
 
 Array = jax.Array
 NEXT_ACTION_CHOICES = ("reuse", "fresh")
@@ -121,7 +120,7 @@ def episodic_control(env, env_params, agent: Agent, q, num_actions: int, *,
         share one evaluation instead of computing phi up to five times a step.
 
     Returns:
-      A :class:`~rlfa.runner.Program` whose log reports ``episodes``, ``steps``
+      A :class:`~rlfa.types.Program` whose log reports ``episodes``, ``steps``
       and ``truncated_episodes``; per-episode results live in the final carry
       (:class:`ControlCarry`).
 

@@ -1,4 +1,4 @@
-"""Episodic policy evaluation as a runner :class:`~rlfa.runner.Program` (one step = one episode).
+"""Episodic policy evaluation as a runner :class:`~rlfa.types.Program` (one step = one episode).
 
 The Markov reward process is given as :class:`NoiseDynamics`: a deterministic
 ``transition(state, noise)`` driven by exogenous noise drawn in bulk, a block
@@ -18,8 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from rlfa.prediction.linear import Episode
-from rlfa.runner import Program
-from rlfa.types import Agent, Transition
+from rlfa.types import Agent, Program, Transition
 
 
 class NoiseDynamics(NamedTuple):
