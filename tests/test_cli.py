@@ -1,4 +1,5 @@
-"""Every study and benchmark as a user types it: ``python -m experiments.NAME``.
+"""Every study and benchmark as a user types it: ``python -m experiments.NAME`` and
+``python -m benchmarks.NAME``.
 
 Each runs in a subprocess from a fresh temporary working directory, with the
 default relative ``--out runs`` (no ``--out``), so what these tests see is what a
@@ -23,29 +24,38 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# Module (as ``python -m`` takes it) -> its config class.
 STUDIES = {
-    "dqn": "ExperimentConfig",
-    "dqn_ladder": "LadderConfig",
-    "random_walk": "RandomWalkConfig",
-    "mountain_car": "MountainCarConfig",
-    "baird": "BairdConfig",
-    "universal_approximation": "UniversalApproximationConfig",
+    "experiments.dqn": "ExperimentConfig",
+    "experiments.dqn_ladder": "LadderConfig",
+    "experiments.random_walk": "RandomWalkConfig",
+    "experiments.mountain_car": "MountainCarConfig",
+    "experiments.baird": "BairdConfig",
+    "experiments.universal_approximation": "UniversalApproximationConfig",
 }
 BENCHMARKS = {
-    "benchmark_random_walk": "BenchmarkConfig",
-    "benchmark_mountain_car": "BenchmarkConfig",
-    "benchmark_backprop": "BenchmarkConfig",
-    "benchmark_dqn": "BenchmarkConfig",
-    "benchmark_scaling": "ScalingConfig",
+    "benchmarks.random_walk": "BenchmarkConfig",
+    "benchmarks.mountain_car": "BenchmarkConfig",
+    "benchmarks.backprop": "BenchmarkConfig",
+    "benchmarks.dqn": "BenchmarkConfig",
+    "benchmarks.scaling": "ScalingConfig",
 }
 MODULES = {**STUDIES, **BENCHMARKS}
 RESULT_FILES = ("config.json", "metrics.csv", "summary.json", "figure.png")
 
 
+def run_name(module: str) -> str:
+    """The directory under ``runs/`` a module writes to: a study's own name
+    (``experiments.dqn`` -> ``dqn``), a benchmark's with ``benchmark_`` before it
+    (``benchmarks.dqn`` -> ``benchmark_dqn``)."""
+    package, name = module.split(".")
+    return f"benchmark_{name}" if package == "benchmarks" else name
+
+
 def python_m(module: str, *args: str, cwd: Path, timeout: float = 600,
              env: dict | None = None) -> subprocess.CompletedProcess:
-    """``python -m experiments.<module> args...`` in ``cwd``, as a shell would run it."""
-    return subprocess.run([sys.executable, "-m", f"experiments.{module}", *args], cwd=cwd,
+    """``python -m <module> args...`` in ``cwd``, as a shell would run it."""
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
 
@@ -66,7 +76,7 @@ def test_quick_run_from_a_fresh_directory_writes_its_results(module, tmp_path):
     proc = python_m(module, "--quick", cwd=tmp_path)
     assert proc.returncode == 0, failure(proc)
     path = results_dir(proc.stdout)
-    assert path.is_absolute() and path.parent == tmp_path / "runs" / module
+    assert path.is_absolute() and path.parent == tmp_path / "runs" / run_name(module)
     for name in RESULT_FILES:
         assert (path / name).is_file() and (path / name).stat().st_size > 0, name
     assert json.loads((path / "config.json").read_text())["out"] == str(tmp_path / "runs")
@@ -105,7 +115,7 @@ def check_ladder_summary(path: Path) -> None:
 
 
 # What a module's own test file would otherwise check in a second run of the same workload.
-CONTENT_CHECKS = {"dqn_ladder": check_ladder_summary}
+CONTENT_CHECKS = {"experiments.dqn_ladder": check_ladder_summary}
 
 
 # --- --help documents every field -------------------------------------------------------
@@ -146,7 +156,7 @@ def test_help_documents_every_field(module, tmp_path):
     proc = python_m(module, "--help", cwd=tmp_path, env={"COLUMNS": "400"}, timeout=120)
     assert proc.returncode == 0, failure(proc)
     described = help_lines(proc.stdout)
-    config_type = getattr(importlib.import_module(f"experiments.{module}"), MODULES[module])
+    config_type = getattr(importlib.import_module(module), MODULES[module])
     for dotted, name in leaf_fields(config_type):
         flags = [f"--{dotted.replace('_', '-')}", f"--{name.replace('_', '-')}"]
         flag = next((f for f in flags if f in described), None)
@@ -164,7 +174,7 @@ def test_help_documents_every_field(module, tmp_path):
     (("--env", "RandomWalk1000"), ("RandomWalk1000", "action")),
 ])
 def test_dqn_configuration_errors_are_one_clear_line(args, words, tmp_path):
-    proc = python_m("dqn", "--quick", *args, cwd=tmp_path, timeout=120)
+    proc = python_m("experiments.dqn", "--quick", *args, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2, failure(proc)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     for word in words:
@@ -173,9 +183,10 @@ def test_dqn_configuration_errors_are_one_clear_line(args, words, tmp_path):
 
 
 def test_resuming_another_configuration_is_one_clear_line(tmp_path):
-    first = python_m("baird", "--quick", "--checkpoint-dir", "ck", cwd=tmp_path)
+    first = python_m("experiments.baird", "--quick", "--checkpoint-dir", "ck", cwd=tmp_path)
     assert first.returncode == 0, failure(first)
-    proc = python_m("baird", "--quick", "--seed", "1", "--resume", "ck", cwd=tmp_path)
+    proc = python_m("experiments.baird", "--quick", "--seed", "1", "--resume", "ck",
+                    cwd=tmp_path)
     assert proc.returncode == 2, failure(proc)
     assert "Traceback" not in proc.stderr
     error = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
@@ -199,7 +210,7 @@ def interrupt_after_a_chunk(module: str, args: list[str], cwd: Path, signum: int
                             checkpoints: str) -> tuple[subprocess.CompletedProcess, Path]:
     """Start ``module``, send ``signum`` once a checkpoint exists; returns the run and the
     directory its ``Resume with --resume DIR`` message names."""
-    proc = subprocess.Popen([sys.executable, "-m", f"experiments.{module}", *args], cwd=cwd,
+    proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while not list(cwd.glob(checkpoints)):
@@ -228,9 +239,10 @@ def whole_and_resumed(module: str, args: list[str], signum: int, tmp_path: Path,
         (tmp_path / name).mkdir()
     whole = python_m(module, *args, cwd=tmp_path / "whole")
     assert whole.returncode == 0, failure(whole)
+    name = run_name(module)
     _, resume = interrupt_after_a_chunk(module, args, tmp_path / "cut", signum,
-                                        f"runs/checkpoints/{module}/*/*/chunk_*")
-    assert not (tmp_path / "cut" / "runs" / module).exists()  # nothing half-written
+                                        f"runs/checkpoints/{name}/*/*/chunk_*")
+    assert not (tmp_path / "cut" / "runs" / name).exists()  # nothing half-written
     resumed = python_m(module, *args, "--resume", str(resume), cwd=tmp_path / resume_from)
     assert resumed.returncode == 0, failure(resumed)
     a, b = results_dir(whole.stdout), results_dir(resumed.stdout)
@@ -242,7 +254,8 @@ def whole_and_resumed(module: str, args: list[str], signum: int, tmp_path: Path,
 def test_dqn_sigint_then_the_printed_resume_equals_an_uninterrupted_run(tmp_path):
     args = ["--quick", "--checkpoint-every", "1", "--logs-per-chunk", "1", "--num-logs", "30"]
     # The printed command, from another working directory: the path is absolute.
-    a, b, resume = whole_and_resumed("dqn", args, signal.SIGINT, tmp_path, resume_from=".")
+    a, b, resume = whole_and_resumed("experiments.dqn", args, signal.SIGINT, tmp_path,
+                                     resume_from=".")
     assert resume.is_relative_to(tmp_path / "cut" / "runs" / "checkpoints" / "dqn")
     with np.load(a / "metrics.npz") as x, np.load(b / "metrics.npz") as y:
         assert sorted(x) == sorted(y)
@@ -252,13 +265,14 @@ def test_dqn_sigint_then_the_printed_resume_equals_an_uninterrupted_run(tmp_path
 
 def test_random_walk_sigterm_then_the_printed_resume_equals_an_uninterrupted_run(tmp_path):
     args = ["--quick", "--figure", "9.2", "--checkpoint-every", "1", "--logs-per-chunk", "2"]
-    a, b, _ = whole_and_resumed("random_walk", args, signal.SIGTERM, tmp_path, resume_from="cut")
+    a, b, _ = whole_and_resumed("experiments.random_walk", args, signal.SIGTERM, tmp_path,
+                                resume_from="cut")
     assert (a / "metrics.csv").read_text() == (b / "metrics.csv").read_text()
 
 
 def test_dqn_prints_the_devices_it_used(tmp_path):
     """--num-devices 1 on a machine laid out with more: the headline says 1, as summary.json."""
-    proc = python_m("dqn", "--quick", "--num-devices", "1", cwd=tmp_path,
+    proc = python_m("experiments.dqn", "--quick", "--num-devices", "1", cwd=tmp_path,
                     env={"RLFA_CPU_DEVICES": "2"})
     assert proc.returncode == 0, failure(proc)
     summary = json.loads((results_dir(proc.stdout) / "summary.json").read_text())

@@ -4,7 +4,7 @@
 batch size closed over; its state is a pytree that vmaps over seeds.
 ``"flashbax"`` (flashbax's item buffer) is the default DQN uses; ``"rlfa"``
 (:mod:`rlfa.replay.uniform`) is a 100-line circular buffer with the same
-contract. ``experiments/benchmark_dqn --replays rlfa flashbax`` measured them
+contract. ``python -m benchmarks.dqn --replays rlfa flashbax`` measured them
 end to end at PureJaxRL's CartPole settings and found no clear difference
 (everything but the gradient update cost 27-28 us per train step with either),
 so the library follows flashbax.

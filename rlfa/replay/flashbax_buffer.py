@@ -4,7 +4,7 @@
 ``capacity`` (with an add-batch axis of one) and samples uniformly from the
 filled part; its state keeps items as ``experience`` leaves ``[1, capacity, ...]``.
 rlfa's own :mod:`rlfa.replay.uniform` has the same contract;
-``experiments/benchmark_dqn --replays rlfa flashbax`` measures both end to end.
+``python -m benchmarks.dqn --replays rlfa flashbax`` measures both end to end.
 """
 
 from __future__ import annotations

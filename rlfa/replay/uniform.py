@@ -16,7 +16,7 @@ Beside flashbax: its item buffer (``flashbax.make_item_buffer``, rlfa's
 default) is a trajectory buffer with a time axis of one, whose ``sample`` splits
 its key twice and draws two ``randint`` arrays per call; this buffer draws one
 uniform array (or takes the caller's, drawn in bulk) and gathers.
-``experiments/benchmark_dqn --replays rlfa flashbax`` measures the two end to
+``python -m benchmarks.dqn --replays rlfa flashbax`` measures the two end to
 end; at DQN's sizes the difference is lost in the noise.
 """
 

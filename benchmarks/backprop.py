@@ -1,7 +1,7 @@
 """Benchmark: the hand-written backward pass vs ``jax.grad`` on the same network and batch.
 
-    python -m experiments.benchmark_backprop           # several networks and batch sizes
-    python -m experiments.benchmark_backprop --quick   # seconds, to check it runs
+    python -m benchmarks.backprop           # several networks and batch sizes
+    python -m benchmarks.backprop --quick   # seconds, to check it runs
 
 For each network and batch size, jit-compiles :func:`rlfa.backprop.risk_and_grad`
 (forward pass + delta recursion) and ``jax.value_and_grad`` of

@@ -1,11 +1,11 @@
-"""experiments.benchmark_random_walk on quick settings (no timing assertions)."""
+"""benchmarks.random_walk on quick settings (no timing assertions)."""
 
 import csv
 import json
 
 import pytest
 
-from experiments import benchmark_random_walk as bench
+from benchmarks import random_walk as bench
 
 
 def test_quick_benchmark_writes_its_table(tmp_path):

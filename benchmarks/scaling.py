@@ -1,9 +1,9 @@
 """How throughput scales with seeds and devices: random-walk TD(0), Mountain Car SARSA, DQN.
 
-    python -m experiments.benchmark_scaling                 # the default benchmark (minutes)
-    python -m experiments.benchmark_scaling --workloads dqn --seeds 1 64 1024
-    python -m experiments.benchmark_scaling --devices-only  # 1 vs 2 vs 4 CPU devices only
-    python -m experiments.benchmark_scaling --quick         # seconds, for tests
+    python -m benchmarks.scaling                 # the default benchmark (minutes)
+    python -m benchmarks.scaling --workloads dqn --seeds 1 64 1024
+    python -m benchmarks.scaling --devices-only  # 1 vs 2 vs 4 CPU devices only
+    python -m benchmarks.scaling --quick         # seconds, for tests
 
 Two studies, each measurement a fixed budget per seed, timed by
 :func:`rlfa.runner.run` (``Results.compile_s`` apart from ``Results.run_s``):
@@ -42,9 +42,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -52,9 +49,13 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from benchmarks import harness
+from benchmarks.harness import Column
 from rlfa import config as cfg
 from rlfa import report, runner
-from rlfa.study import absolute_paths, cli
+from rlfa.study import absolute_paths
+
+MODULE = "benchmarks.scaling"  # what a fresh process per measurement runs (python -m)
 
 WORKLOADS = ("random_walk", "mountain_car", "dqn")
 LABELS = {"random_walk": "random-walk TD(0)", "mountain_car": "Mountain Car SARSA",
@@ -180,7 +181,7 @@ def _rss_mb() -> float:
         pages = int(Path("/proc/self/statm").read_text().split()[1])
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError, IndexError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return harness.peak_rss_mb()
 
 
 def measure(case: dict) -> dict:
@@ -201,26 +202,14 @@ def measure(case: dict) -> dict:
             "compile_s": results.compile_s, "run_s": results.run_s,
             "env_steps_per_s": env_steps / results.run_s, "updates_per_s": updates / results.run_s,
             "base_rss_mb": base_rss,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": harness.peak_rss_mb(),
             "device_peak_mb": stats["peak_bytes_in_use"] / 2**20
             if "peak_bytes_in_use" in stats else None}
 
 
-def _python_m(args: list[str], cpu_devices: int | None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    if cpu_devices is not None:
-        env["RLFA_CPU_DEVICES"] = str(cpu_devices)
-    out = subprocess.run([sys.executable, "-m", "experiments.benchmark_scaling", *args], env=env,
-                         capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"benchmark_scaling {' '.join(args)} failed:\n{out.stderr[-3000:]}")
-    return out
-
-
 def measure_isolated(case: dict, cpu_devices: int | None) -> dict:
     """Time one case in a fresh process (with ``cpu_devices`` forced CPU devices if given)."""
-    out = _python_m(["--worker", json.dumps(case)], cpu_devices)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return harness.run_worker(MODULE, case, cpu_devices)
 
 
 def cases(config: ScalingConfig) -> list[dict]:
@@ -249,7 +238,7 @@ def _devices_subprocess(config: ScalingConfig) -> list[dict]:
                 "--random-walk-episodes", str(child.random_walk_episodes),
                 "--mountain-car-steps", str(child.mountain_car_steps),
                 "--dqn-steps", str(child.dqn_steps)]
-        _python_m(args, max(config.device_counts))
+        harness.run_module(MODULE, args, max(config.device_counts))
         (summary,) = Path(tmp, "benchmark_scaling").glob("*/summary.json")
         return json.loads(summary.read_text())["table"]
 
@@ -288,17 +277,21 @@ def speedups(rows: list[dict]) -> dict[str, dict[str, float]]:
     return out
 
 
+COLUMNS = (
+    Column("study", 8, "study", align="<"), Column("workload", 14, "workload", align="<"),
+    Column("seeds", 6, "seeds"), Column("dev", 4, "num_devices"),
+    Column("compile s", 10, "compile_s", ".2f"), Column("run s", 8, "run_s", ".3f"),
+    Column("env steps/s", 13, "env_steps_per_s", ".3g"),
+    Column("updates/s", 11, lambda r: r["updates_per_s"] or None, ".3g"),  # blank without
+    Column("peak MB", 9, "peak_rss_mb", ".0f"))
+
+
 def table_header() -> str:
-    head = (f"{'study':<8}{'workload':<14}{'seeds':>6}{'dev':>4}{'compile s':>10}{'run s':>8}"
-            f"{'env steps/s':>13}{'updates/s':>11}{'peak MB':>9}")
-    return f"{head}\n{'-' * len(head)}"
+    return harness.table_header(COLUMNS)
 
 
 def table_row(r: dict) -> str:
-    updates = f"{r['updates_per_s']:>11.3g}" if r["updates_per_s"] else f"{'':>11}"
-    return (f"{r['study']:<8}{r['workload']:<14}{r['seeds']:>6}{r['num_devices']:>4}"
-            f"{r['compile_s']:>10.2f}{r['run_s']:>8.3f}{r['env_steps_per_s']:>13.3g}{updates}"
-            f"{r['peak_rss_mb']:>9.0f}")
+    return harness.table_row(r, COLUMNS)
 
 
 def draw(rows: list[dict]):
@@ -380,8 +373,5 @@ def main(config: ScalingConfig) -> Path:
     return path
 
 
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        print(json.dumps(measure(json.loads(sys.argv[2]))))
-    else:
-        cli(ScalingConfig, main)
+if __name__ == "__main__":  # devices and processes: see benchmarks/__init__.py
+    harness.worker_or_cli(measure, ScalingConfig, main)

@@ -1,9 +1,9 @@
 """How fast rlfa's DQN runs on CartPole-v1: seeds, devices, and where the time goes.
 
-    python -m experiments.benchmark_dqn                # the full benchmark (tens of minutes)
-    python -m experiments.benchmark_dqn --settings purejaxrl --seeds 1 8
-    python -m experiments.benchmark_dqn --replays rlfa flashbax --seeds 1
-    python -m experiments.benchmark_dqn --quick        # seconds, for tests
+    python -m benchmarks.dqn                # the full benchmark (tens of minutes)
+    python -m benchmarks.dqn --settings purejaxrl --seeds 1 8
+    python -m benchmarks.dqn --replays rlfa flashbax --seeds 1
+    python -m benchmarks.dqn --quick        # seconds, for tests
 
 Two hyperparameter sets: ``purejaxrl`` (PureJaxRL's published CartPole DQN:
 10 envs, 500k env steps, buffer 10k, batch 128, learning starts at 10k, one
@@ -39,9 +39,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -49,13 +46,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import harness
+from benchmarks.harness import Column
 from experiments import dqn as dqn_exp
 from rlfa import config as cfg
 from rlfa import report, runner
 from rlfa.control.dqn import DQNConfig, make_agent
 from rlfa.control.dqn_train import make_program, plan
-from rlfa.study import absolute_paths, cli
+from rlfa.study import absolute_paths
 from rlfa.types import Transition
+
+MODULE = "benchmarks.dqn"  # what a fresh process per case runs (python -m)
 
 PUREJAXRL = DQNConfig(
     env="CartPole-v1", hidden=(120, 84), num_envs=10, buffer_capacity=10_000, batch_size=128,
@@ -181,16 +182,12 @@ def run_case(case: dict) -> dict:
             "us_per_train_step": results.run_s / train_steps * 1e6,
             "replay_mb_total": setup.replay_nbytes * seeds / 2**20,
             "final_greedy_return": float(np.nanmean(final)) if case["mode"] == "train" else None,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": harness.peak_rss_mb()}
 
 
 def run_isolated(case: dict) -> dict:
     """Time one case in a fresh Python process."""
-    out = subprocess.run([sys.executable, "-m", "experiments.benchmark_dqn", "--worker",
-                          json.dumps(case)], capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"benchmark case {case} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return harness.run_worker(MODULE, case)
 
 
 def cases(config: BenchmarkConfig) -> list[dict]:
@@ -251,23 +248,29 @@ def analyse(rows: list[dict]) -> dict:
     return out
 
 
+COLUMNS = (
+    Column("settings", 10, "settings", align="<"), Column("replay", 8, "replay", align="<"),
+    Column("mode", 9, "mode", align="<"), Column("seeds", 5, "seeds"),
+    Column("dev", 3, "num_devices"), Column("compile s", 9, "compile_s", ".1f"),
+    Column("run s", 8, "run_s", ".2f"), Column("env steps/s", 12, "env_steps_per_s", ".0f"),
+    Column("updates/s", 10, "updates_per_s", ".0f"),
+    Column("us/step", 8, "us_per_train_step", ".1f"), Column("peak MB", 8, "peak_rss_mb", ".0f"),
+    Column("return", 7, "final_greedy_return", ".1f"))
+SEP = " "
+
+
+def table_row(r: dict) -> str:
+    """One case's line of the table (the bare update: its rate and time per update)."""
+    if r["mode"] == "bare":
+        shown = dict(r, mode="bare upd", seeds=1, num_devices=1, compile_s=None, run_s=None,
+                     env_steps_per_s=None, updates_per_s=1e6 / r["us_per_update"],
+                     us_per_train_step=r["us_per_update"])
+        return harness.table_row(shown, COLUMNS[:10], SEP)
+    return harness.table_row(r, COLUMNS, SEP)
+
+
 def table(rows: list[dict]) -> str:
-    head = (f"{'settings':<10} {'replay':<8} {'mode':<9} {'seeds':>5} {'dev':>3} {'compile s':>9}"
-            f" {'run s':>8} {'env steps/s':>12} {'updates/s':>10} {'us/step':>8} {'peak MB':>8}"
-            f" {'return':>7}")
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        if r["mode"] == "bare":
-            lines.append(f"{r['settings']:<10} {r['replay']:<8} {'bare upd':<9} {1:>5} {1:>3}"
-                         f" {'':>9} {'':>8} {'':>12} {1e6 / r['us_per_update']:>10.0f}"
-                         f" {r['us_per_update']:>8.1f}")
-            continue
-        ret = "" if r["final_greedy_return"] is None else f"{r['final_greedy_return']:.1f}"
-        lines.append(f"{r['settings']:<10} {r['replay']:<8} {r['mode']:<9} {r['seeds']:>5}"
-                     f" {r['num_devices']:>3} {r['compile_s']:>9.1f} {r['run_s']:>8.2f}"
-                     f" {r['env_steps_per_s']:>12.0f} {r['updates_per_s']:>10.0f}"
-                     f" {r['us_per_train_step']:>8.1f} {r['peak_rss_mb']:>8.0f} {ret:>7}")
-    return "\n".join(lines)
+    return "\n".join([harness.table_header(COLUMNS, SEP), *map(table_row, rows)])
 
 
 def metric_rows(rows: list[dict]) -> list[dict]:
@@ -310,7 +313,7 @@ def main(config: BenchmarkConfig) -> Path:
         # --quick checks that the benchmark runs: a fresh process per case would dwarf it.
         isolated = config.isolate and not config.quick
         rows.append(run_isolated(case) if isolated else run_case(case))
-        print(table(rows[-1:]).splitlines()[-1], flush=True)
+        print(table_row(rows[-1]), flush=True)
     hparams = {name: dataclasses.asdict(SETTINGS[name][0])
                | {"total_steps": config.total_steps or SETTINGS[name][1]}
                for name in config.settings}
@@ -329,8 +332,5 @@ def main(config: BenchmarkConfig) -> Path:
     return path
 
 
-if __name__ == "__main__":  # devices and processes: see experiments/__init__.py
-    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        print(json.dumps(run_case(json.loads(sys.argv[2]))))
-    else:
-        cli(BenchmarkConfig, main, omit_prefixes=True)
+if __name__ == "__main__":  # devices and processes: see benchmarks/__init__.py
+    harness.worker_or_cli(run_case, BenchmarkConfig, main, omit_prefixes=True)

@@ -1,11 +1,11 @@
-"""experiments.benchmark_dqn: the cases it times, its analysis, and a quick run."""
+"""benchmarks.dqn: the cases it times, its analysis, and a quick run."""
 
 import csv
 import json
 
 import pytest
 
-from experiments import benchmark_dqn as bench
+from benchmarks import dqn as bench
 
 
 def test_full_default_covers_the_issue():

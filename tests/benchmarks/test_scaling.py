@@ -1,11 +1,11 @@
-"""experiments.benchmark_scaling: the measurements it plans, its speed-ups, and a quick run."""
+"""benchmarks.scaling: the measurements it plans, its speed-ups, and a quick run."""
 
 import csv
 import json
 
 import pytest
 
-from experiments import benchmark_scaling as bench
+from benchmarks import scaling as bench
 
 
 def test_default_covers_the_issue():

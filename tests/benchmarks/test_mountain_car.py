@@ -1,4 +1,4 @@
-"""experiments.benchmark_mountain_car on quick settings (no timing assertions)."""
+"""benchmarks.mountain_car on quick settings (no timing assertions)."""
 
 import csv
 import json
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import benchmark_mountain_car as bench
+from benchmarks import mountain_car as bench
 
 
 def test_quick_benchmark_writes_results(tmp_path):

@@ -1,7 +1,7 @@
 """Benchmark: wall time of the random walk's Figure 9.1 and 9.10 workloads.
 
-    python -m experiments.benchmark_random_walk              # full book workloads, 3 repeats
-    python -m experiments.benchmark_random_walk --quick
+    python -m benchmarks.random_walk              # full book workloads, 3 repeats
+    python -m benchmarks.random_walk --quick
 
 Compile time is reported apart from run time; each workload is repeated and the
 median reported. In the same process, a plain Python/NumPy gradient Monte Carlo
@@ -128,4 +128,4 @@ def main(config: BenchmarkConfig) -> Path:
 
 
 if __name__ == "__main__":
-    cli(BenchmarkConfig, main)  # devices: see experiments/__init__.py
+    cli(BenchmarkConfig, main)  # devices and processes: see benchmarks/__init__.py

@@ -1,10 +1,10 @@
-"""experiments.benchmark_backprop runs on quick settings and refuses bad input (no timing asserts)."""
+"""benchmarks.backprop runs on quick settings and refuses bad input (no timing asserts)."""
 
 import json
 
 import pytest
 
-from experiments import benchmark_backprop as bench
+from benchmarks import backprop as bench
 
 
 def test_quick_benchmark_writes_results(tmp_path):

@@ -1,7 +1,7 @@
 """Benchmark: the full Figure 10.2 workload (3 alphas x 100 runs x 500 episodes) on Mountain Car.
 
-    python -m experiments.benchmark_mountain_car           # the full workload
-    python -m experiments.benchmark_mountain_car --quick   # seconds, to check it runs
+    python -m benchmarks.mountain_car           # the full workload
+    python -m benchmarks.mountain_car --quick   # seconds, to check it runs
 
 Times :func:`experiments.mountain_car.run_sarsa`, every run in one compiled
 program, compile time apart from run time, and writes
@@ -119,4 +119,4 @@ def main(config: BenchmarkConfig) -> Path:
 
 
 if __name__ == "__main__":
-    cli(BenchmarkConfig, main)  # devices: see experiments/__init__.py
+    cli(BenchmarkConfig, main)  # devices and processes: see benchmarks/__init__.py

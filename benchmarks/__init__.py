@@ -1,0 +1,19 @@
+"""Benchmarks, one module each: ``python -m benchmarks.NAME --help``.
+
+``random_walk``, ``mountain_car``, ``backprop``, ``dqn`` and ``scaling`` time rlfa's
+workloads (compile time apart from run time) and write
+``runs/benchmark_NAME/<timestamp>/``. ``harness`` holds what they share: a case
+timed in a fresh process, peak memory, a fixed-width table.
+
+Run as ``python -m benchmarks.NAME``, this package first lays out the devices
+(one per CPU core) and joins a multi-process run if asked to, exactly as
+``experiments`` does (both call :func:`rlfa.distributed.start`), because
+importing gymnax starts JAX's backend and both must happen before that.
+"""
+
+import sys
+
+if sys.argv[:1] == ["-m"]:  # Python sets argv[0] to "-m" while it locates the module
+    from rlfa.distributed import start
+
+    start(sys.argv[1:])
