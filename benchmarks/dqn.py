@@ -174,7 +174,7 @@ def run_case(case: dict) -> dict:
     train_steps = steps_per_log * case["num_logs"]
     updates = train_steps * dqn.gradient_steps if case["mode"] == "train" else 0
     seeds = case["seeds"]
-    final = dqn_exp.greedy_means(results)[0, :, -1]
+    final = dqn_exp.greedy_return(results.metrics)[0, :, -1]
     return {**case, "num_devices": results.num_devices, "env_steps_per_seed": int(env_steps[-1]),
             "updates_per_seed": updates, "compile_s": results.compile_s, "run_s": results.run_s,
             "env_steps_per_s": env_steps[-1] * seeds / results.run_s,

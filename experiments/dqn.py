@@ -28,7 +28,7 @@ from rlfa import config as cfg
 from rlfa import distributed, report, runner, stats
 from rlfa.control.dqn import DQNConfig
 from rlfa.control.dqn_train import DQNSetup, make_program, plan
-from rlfa.study import StudyOptions, cli, finish
+from rlfa.study import StudyOptions, cli, finish, latest_mean
 
 SOLVED = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0, "MountainCar-v0": -110.0}
 
@@ -93,14 +93,12 @@ class DQNRun(NamedTuple):
     greedy: np.ndarray  # [seed, num_logs], mean valid greedy return (NaN if none ended)
 
 
-def greedy_means(results: runner.Results) -> np.ndarray:
-    """Mean return of the finished greedy episodes, ``[grid, seed, log]`` (NaN where none)."""
-    return greedy_return(results.metrics)
-
-
 def greedy_return(metrics: dict[str, np.ndarray]) -> np.ndarray:
-    """:func:`greedy_means` of raw metrics (``eval_return``/``eval_valid`` ``[grid, seed, log,
-    episode]``): ``[grid, seed, log]``, each logged point on its own (a runner ``derive``)."""
+    """Mean return of the finished greedy episodes, ``[grid, seed, log]`` (NaN where none).
+
+    ``metrics``: the runner's ``eval_return``/``eval_valid`` ``[grid, seed, log, episode]``;
+    each logged point is computed on its own, so it also serves as a runner ``derive``.
+    """
     returns, valid = metrics["eval_return"], metrics["eval_valid"].astype(bool)
     with np.errstate(invalid="ignore"):
         return np.where(valid, returns, 0.0).sum(-1) / valid.sum(-1)
@@ -112,14 +110,6 @@ def derived_metrics(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {"greedy_return": greedy_return(metrics)}
 
 
-def latest_greedy(metrics: dict[str, np.ndarray]) -> dict[str, float]:
-    """Progress-bar postfix: the latest logged point's greedy return, mean over the seeds
-    that finished a greedy episode (NaN while none has)."""
-    latest = metrics["greedy_return"][..., -1]
-    finite = latest[np.isfinite(latest)]
-    return {"greedy return": float(finite.mean()) if finite.size else float("nan")}
-
-
 def train(dqn: DQNConfig, *, num_seeds: int, total_steps: int, num_logs: int,
           **run_options) -> DQNRun:
     """Train ``num_seeds`` seeds of one configuration in one compiled program.
@@ -127,7 +117,7 @@ def train(dqn: DQNConfig, *, num_seeds: int, total_steps: int, num_logs: int,
     ``run_options`` go to :func:`rlfa.runner.run` (``seed`` defaults to 0;
     ``num_devices``, ``progress``, checkpoints, ``logger``: see
     :meth:`StudyOptions.run_options`). The progress bar counts environment steps per
-    seed and shows :func:`latest_greedy`; the logger also gets ``greedy_return``.
+    seed and shows the latest mean greedy return; the logger also gets ``greedy_return``.
     """
     if dqn.num_eval_episodes < 1:
         raise ValueError(f"num_eval_episodes={dqn.num_eval_episodes} is invalid: the experiment"
@@ -135,11 +125,12 @@ def train(dqn: DQNConfig, *, num_seeds: int, total_steps: int, num_logs: int,
     setup = make_program(dqn)
     steps_per_log, env_steps = plan(dqn, total_steps, num_logs)
     run_options = {"seed": 0, "log_x": env_steps, "unit": "env steps",
-                   "derive": derived_metrics, "postfix": latest_greedy, **run_options}
+                   "derive": derived_metrics,
+                   "postfix": latest_mean("greedy_return", "greedy return"), **run_options}
     results = runner.run(setup.program, runner.stack_hparams([dqn.hparams()]),
                          num_seeds=num_seeds, num_logs=num_logs, steps_per_log=steps_per_log,
                          **run_options)
-    return DQNRun(setup, results, env_steps, greedy_means(results)[0])
+    return DQNRun(setup, results, env_steps, greedy_return(results.metrics)[0])
 
 
 def run_summary(run: DQNRun, env_name: str) -> dict:

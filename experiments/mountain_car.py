@@ -245,7 +245,7 @@ def main(config: MountainCarConfig) -> Path | None:
     """Run the requested figures, write ``runs/mountain_car/<timestamp>/``, return its path."""
     t0 = time.perf_counter()
     checkpoints = config.checkpoint_root("mountain_car")
-    results, summary, rows = {}, {"figures": {}}, []
+    results, summary, rows = {}, {"headlines": {}, "figures": {}}, []
     with config.logging("mountain_car", checkpoints) as logger:
         if "10.2" in config.figures:
             results["10.2"] = figure_10_2(config, config.quick, checkpoints, logger)
@@ -253,7 +253,7 @@ def main(config: MountainCarConfig) -> Path | None:
             results["10.1"] = figure_10_1(config, config.quick, checkpoints, logger)
     if "10.2" in results:
         summary["figures"]["10.2"], rows = results["10.2"][0], results["10.2"][1]
-        summary["headlines"] = summary["figures"]["10.2"].pop("headlines")
+        summary["headlines"].update(summary["figures"]["10.2"].pop("headlines"))
     if "10.1" in results:
         summary["figures"]["10.1"] = results["10.1"][0]
     summary["wall_s"] = time.perf_counter() - t0

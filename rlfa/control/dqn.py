@@ -102,14 +102,10 @@ class DQNConfig:
     gradient_steps: int = 1
     """Gradient updates per train step, each on a freshly sampled batch."""
     target_period: int = 500
-    """Environment steps between target-network updates, counted like every count here on
-    ``DQNState.steps``, summed over the num_envs environments: one update each time that
-    counter reaches a multiple of target_period. The counter moves train_frequency at a time
-    (train_frequency / num_envs steps of every environment), so the updates due within a train
-    step are applied at its end, after its gradient steps, all from the same online network:
-    k of them are k single updates in closed form (:func:`rlfa.control.schedules.update_target`),
-    so a target_period below train_frequency is honoured too (target_period=1, tau=0.005 keeps
-    0.995**train_frequency of the old target per train step)."""
+    """Environment steps (summed over the num_envs environments) between target-network
+    updates. Every update due within a train step is applied at its end, in closed form
+    (:func:`rlfa.control.schedules.update_target`), so a period below train_frequency is
+    honoured too: target_period=1 with tau=0.005 keeps 0.995**train_frequency of the target."""
     epsilon_decay_steps: int = 250_000
     """Environment steps over which epsilon goes linearly from start to end."""
     learning_rate_decay_steps: int = 0

@@ -39,7 +39,7 @@ def crossed_multiple(steps_before: jax.Array, steps_after: jax.Array, period: in
     A loop that advances the counter by ``n`` at a time then acts exactly when a
     counter stepped one at a time would have hit ``step % period == 0``.
     """
-    return (steps_after // period) > (steps_before // period)
+    return count_multiples(steps_before, steps_after, period) > 0
 
 
 def count_multiples(steps_before: jax.Array, steps_after: jax.Array, period: int) -> jax.Array:
