@@ -410,18 +410,9 @@ def aggregate(entries: list[Entry], *, reps: int, seed: int) -> dict[str, Any] |
     return out
 
 
-def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(obj, dict):
-        return {prefix.rstrip("."): obj}
-    out: dict[str, Any] = {}
-    for key, value in obj.items():
-        out.update(_flatten(value, f"{prefix}{key}."))
-    return out
-
-
 def config_differences(runs: list[Run]) -> dict[str, list[Any]]:
     """``config.json`` keys (dotted) whose values differ between runs -> one value per run."""
-    flat = [_flatten(run.config) if isinstance(run.config, dict) else {} for run in runs]
+    flat = [report.flatten(run.config) if isinstance(run.config, dict) else {} for run in runs]
     keys = dict.fromkeys(k for f in flat for k in f)
     return {k: [f.get(k) for f in flat] for k in keys
             if len({json.dumps(f.get(k), sort_keys=True) for f in flat}) > 1}

@@ -123,18 +123,10 @@ def _tag(text: str) -> str:
 def flat_config(config: Any) -> dict[str, Any]:
     """The config as JSON values, nested keys joined by '/' (lists as JSON text)."""
     from rlfa.checkpoint import jsonable
+    from rlfa.report import flatten
 
-    out = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(f"{prefix}/{k}" if prefix else k, v)
-        else:
-            out[prefix] = json.dumps(value) if isinstance(value, list) else value
-
-    walk("", jsonable(config))
-    return out
+    return {k: json.dumps(v) if isinstance(v, list) else v
+            for k, v in flatten(jsonable(config), "/").items()}
 
 
 class _TensorBoard:

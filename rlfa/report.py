@@ -85,6 +85,17 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def flatten(tree: Any, sep: str = ".") -> dict[str, Any]:
+    """Nested dicts (a ``config.json``) as one dict, keys joined by ``sep``: ``{"a.b": 1}``."""
+    if not isinstance(tree, dict):
+        return {"": tree}
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        for sub, leaf in flatten(value, sep).items():
+            out[f"{key}{sep}{sub}" if sub else str(key)] = leaf
+    return out
+
+
 def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON (NaN/inf become null), atomically."""
     _atomic_write(Path(path), json.dumps(_jsonable(obj), indent=2).encode())
