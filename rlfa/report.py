@@ -243,17 +243,37 @@ def write_run(
     return path
 
 
+USAGE = ("usage: python -m rlfa.report compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N] "
+         "[--seed S]\n       python -m rlfa.report redraw RUN_DIR [RUN_DIR ...]\n"
+         "compare: statistics across runs (python -m rlfa.report compare --help); redraw: a run's "
+         "figure.png again from its files, without rerunning it")
+
+
+def _redraw(paths: list[str]) -> int:
+    from rlfa import study
+
+    if not paths:
+        print(USAGE + "\nerror: redraw needs at least one RUN_DIR", file=sys.stderr)
+        return 2
+    for path in paths:
+        try:
+            print(f"figure: {study.redraw(path)}", flush=True)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    return 0
+
+
 if __name__ == "__main__":
-    # python -m rlfa.report compare RUN_DIR [RUN_DIR ...]: see rlfa.compare
     import sys
 
     if sys.argv[1:2] in (["-h"], ["--help"]):
-        print("usage: python -m rlfa.report compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N]"
-              " [--seed S]\n(python -m rlfa.report compare --help for details)")
+        print(USAGE)
         sys.exit(0)
+    if sys.argv[1:2] == ["redraw"]:
+        sys.exit(_redraw(sys.argv[2:]))
     if sys.argv[1:2] != ["compare"]:
-        print("usage: python -m rlfa.report compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N]"
-              " [--seed S]\nerror: the only subcommand is 'compare'", file=sys.stderr)
+        print(USAGE + "\nerror: the subcommands are 'compare' and 'redraw'", file=sys.stderr)
         sys.exit(2)
     from rlfa import compare
 

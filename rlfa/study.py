@@ -1,17 +1,24 @@
-"""What every study's config shares: seeds, devices, results, checkpoints, processes.
+"""The shape of every study: a config, the jobs it runs, what each job records, a figure.
 
-An experiment's config subclasses :class:`StudyOptions` (a frozen dataclass, so
-tyro documents every field in ``--help``), adds its own fields, calls
-``super().__post_init__()`` from its own validation, and passes
-:meth:`StudyOptions.run_options` to :func:`rlfa.runner.run`, so checkpoints,
-resume, device choice, progress bars and live logging work the same way in
-every study::
+A study module (``experiments/NAME.py``) holds four things and nothing else:
 
-    checkpoints = config.checkpoint_root("my_study")
-    with config.logging("my_study", checkpoints) as logger:
-        results = runner.run(program, hparams, num_seeds=..., num_logs=..., steps_per_log=...,
-                             log_x=env_steps, unit="env steps",  # the bar counts in it
-                             **config.run_options(checkpoints, "name", logger=logger))
+* its config, a frozen dataclass subclassing :class:`StudyOptions` (so tyro
+  documents every field in ``--help``; validation in ``__post_init__`` calls
+  ``super().__post_init__()``), with a ``sweep`` field of continuous
+  hyperparameters (``--sweep.NAME v1 v2 ...``, see :mod:`rlfa.sweep`);
+* ``jobs(config)``: the :class:`Job` s to run, each one compiled program over
+  seeds and a grid of hyperparameters;
+* ``record(config, job, results)``: what a finished job adds to the run
+  directory, a :class:`Record` (headlines, summary numbers, CSV rows, arrays);
+* ``figure(run)``: the figure, drawn from the written files (:class:`RunFiles`),
+  so ``python -m rlfa.report redraw RUN_DIR`` redraws any run without rerunning it.
+
+and ends with ``STUDY = Study("name", jobs, record, figure)`` and
+``if __name__ == "__main__": cli(Config, STUDY)``. :func:`main` does the rest
+the same way for every study: the checkpoint root, live logging, the runner
+(devices, checkpoints, resume, progress bar), timings, ``summary.json``,
+``metrics.csv``, ``metrics.npz``, the figure, the printed headlines and the
+``results:`` line, with files written by process 0 only.
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ import contextlib
 import dataclasses
 import os
 import sys
+import importlib
+import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -30,8 +40,9 @@ import numpy as np
 from rlfa import checkpoint
 from rlfa import config as cfg
 from rlfa import logger as live
+from rlfa import report, runner, stats, sweep
 from rlfa.distributed import DistributedConfig, is_main_process
-from rlfa.types import Results
+from rlfa.types import Program, Results
 
 
 def absolute_paths(config: Any, *fields: str) -> None:
@@ -74,8 +85,11 @@ class StudyOptions:
     log: tuple[str, ...] = ()
     """Live logging: tensorboard and/or wandb (pip install "rlfa[tensorboard]" / "rlfa[wandb]");
     files go to <out>/logs/<experiment>/<name of the checkpoint directory>/, printed at start."""
+    sweep_mode: str = "grid"
+    """How several --sweep.* fields combine: grid (every combination) or list (i-th with i-th)."""
 
     def __post_init__(self):
+        cfg.check_choice("sweep_mode", self.sweep_mode, ("grid", "list"))
         absolute_paths(self, "out", "checkpoint_dir", "resume")
         if self.num_devices is not None:
             cfg.check_positive_int("num_devices", self.num_devices)
@@ -85,6 +99,13 @@ class StudyOptions:
         object.__setattr__(self, "log", tuple(dict.fromkeys(self.log)))  # each backend once
         for kind in self.log:
             cfg.check_choice("log", kind, live.KINDS)
+
+    def grid(self, base: Any, structural: Sequence[str] = ()) -> list[Any]:
+        """The hyperparameter points to run around ``base`` (a NamedTuple of floats):
+        ``[base]`` unless the config's ``sweep`` field asks for more (see
+        :func:`rlfa.sweep.sweep_points`; ``structural`` fields are refused by name)."""
+        requested = sweep.requested(getattr(self, "sweep", {}))
+        return sweep.sweep_points(base, requested, mode=self.sweep_mode, structural=structural)
 
     def checkpoint_root(self, experiment: str) -> Path | None:
         """This run's checkpoint directory (created; None across several processes).
@@ -153,6 +174,175 @@ class StudyOptions:
         return options
 
 
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One compiled program of a study: every (grid point, seed) run of it.
+
+    ``name`` names it on the progress bar, in the live logger and as its
+    checkpoint subdirectory (unique within a study). ``hparams``: the grid, one
+    NamedTuple of floats per point (``config.grid(base)``), run in ONE program.
+    ``num_seeds``, ``num_logs``, ``steps_per_log``, ``divergence_bound``,
+    ``log_x``, ``unit``, ``postfix`` and ``derive`` are :func:`rlfa.runner.run`'s.
+    ``grid_labels``: one dict per grid point (metrics.csv columns, logger names).
+    ``info``: whatever the study's ``record`` needs to describe the job.
+    """
+
+    name: str
+    program: Program
+    hparams: Sequence[Any]
+    num_seeds: int
+    num_logs: int
+    steps_per_log: int
+    log_x: np.ndarray | None = None
+    unit: str | None = None
+    postfix: Callable[[dict], dict[str, float]] | None = None
+    derive: Callable[[dict], dict[str, np.ndarray]] | None = None
+    divergence_bound: float = 1e6
+    grid_labels: Sequence[dict[str, Any]] | None = None
+    info: Any = None
+
+
+@dataclasses.dataclass
+class Record:
+    """What one finished job adds to its run directory.
+
+    ``headlines``: label -> :func:`rlfa.stats.headline` (``summary.json``'s
+    ``headlines``, printed at the end); ``summary``: nested numbers merged
+    recursively into ``summary.json``; ``rows``: ``metrics.csv`` rows (see
+    :func:`rlfa.report.metric_rows`); ``arrays``: ``metrics.npz`` entries, which
+    with ``summary.json`` must hold everything the figure draws.
+    """
+
+    headlines: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    summary: dict[str, Any] = dataclasses.field(default_factory=dict)
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+
+class RunFiles(NamedTuple):
+    """A written run directory, as a study's ``figure`` reads it."""
+
+    path: Path
+    config: dict[str, Any]  # config.json: the config as given (before --quick shrinks it)
+    summary: dict[str, Any]  # summary.json
+    arrays: dict[str, np.ndarray]  # metrics.npz (empty without one)
+
+
+def read_run(path: str | Path) -> RunFiles:
+    """Read the files of a run directory written by :func:`main`."""
+    path = Path(path).expanduser().absolute()
+    if not (path / "summary.json").is_file():
+        raise ValueError(f"run directory {path} has no summary.json (not a run directory, or a "
+                         "run that did not finish).")
+    arrays = {}
+    if (path / "metrics.npz").is_file():
+        with np.load(path / "metrics.npz") as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    return RunFiles(path, json.loads((path / "config.json").read_text()),
+                    json.loads((path / "summary.json").read_text()), arrays)
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """A study: its name (``runs/<name>/``) and its three functions (see the module doc)."""
+
+    name: str
+    jobs: Callable[[Any], Iterable[Job]]
+    record: Callable[[Any, Job, Results], Record]
+    figure: Callable[[RunFiles], Any]
+
+    def run(self, config: StudyOptions) -> Path | None:
+        """Run the study on ``config`` (see :func:`main`); returns the run directory."""
+        return main(self, config)
+
+    @property
+    def module(self) -> str:
+        """The importable module defining the study (``experiments.baird``, also under -m)."""
+        name = self.figure.__module__
+        spec = getattr(sys.modules.get(name), "__spec__", None)
+        return spec.name if name == "__main__" and spec is not None else name
+
+
+def _merge(into: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def run_job(job: Job, config: StudyOptions, checkpoints: Path | None = None,
+            logger: live.Logger | None = None) -> Results:
+    """Run one job through :func:`rlfa.runner.run` with the study's options."""
+    return runner.run(job.program, runner.stack_hparams(list(job.hparams)),
+                      num_seeds=job.num_seeds, num_logs=job.num_logs,
+                      steps_per_log=job.steps_per_log, divergence_bound=job.divergence_bound,
+                      log_x=job.log_x, unit=job.unit, postfix=job.postfix, derive=job.derive,
+                      **config.run_options(checkpoints, job.name, logger=logger,
+                                           grid_labels=job.grid_labels))
+
+
+def main(study: Study, config: StudyOptions) -> Path | None:
+    """Run every job of ``study``, write ``<out>/<name>/<timestamp>/`` and return it.
+
+    The directory holds ``config.json``, ``summary.json`` (the records' numbers,
+    ``headlines``, ``study``, per-job and total timings, device and process
+    counts), ``metrics.csv``, ``metrics.npz`` (if any arrays) and ``figure.png``,
+    drawn from those files. Processes other than 0 write nothing and return None.
+    """
+    t0 = time.perf_counter()
+    checkpoints = config.checkpoint_root(study.name)
+    summary: dict[str, Any] = {"study": study.module, "headlines": {}, "timings": {}}
+    rows: list[dict[str, Any]] = []
+    arrays: dict[str, np.ndarray] = {}
+    results: list[Results] = []
+    with config.logging(study.name, checkpoints) as logger:
+        for job in study.jobs(config):
+            result = run_job(job, config, checkpoints, logger)
+            record = study.record(config, job, result)
+            summary["headlines"].update(record.headlines)
+            _merge(summary, record.summary)
+            rows += record.rows
+            arrays.update(record.arrays)
+            results.append(result)
+            summary["timings"][job.name] = {"compile_s": result.compile_s,
+                                            "run_s": result.run_s}
+    summary["compile_s"] = sum(r.compile_s for r in results)
+    summary["run_s"] = sum(r.run_s for r in results)
+    summary["wall_s"] = time.perf_counter() - t0
+    summary["num_devices"] = results[0].num_devices
+    summary["num_processes"] = jax.process_count()
+    if not is_main_process():
+        return None  # every process has every result; process 0 writes them
+    path = report.write_run(study.name, config, summary, rows, {}, root=config.out,
+                            arrays=arrays)
+    redraw(path, study)
+    for label, head in summary["headlines"].items():
+        print(f"{label}: {head['metric']} {stats.describe(head)}")
+    print(f"{len(results)} program(s): run {summary['run_s']:.2f} s, compile "
+          f"{summary['compile_s']:.2f} s, wall {summary['wall_s']:.1f} s "
+          f"({summary['num_devices']} devices)")
+    print(f"checkpoints: {checkpoints}")
+    return finish(path, results)
+
+
+def redraw(path: str | Path, study: Study | None = None) -> Path:
+    """Draw ``figure.png`` of a run directory from its files; returns the figure's path.
+
+    Without ``study``, the one named in ``summary.json`` (its module's ``STUDY``)
+    is imported: ``python -m rlfa.report redraw RUN_DIR``.
+    """
+    run = read_run(path)
+    if study is None:
+        module = run.summary.get("study")
+        if not isinstance(module, str):
+            raise ValueError(f"run directory {run.path}: summary.json names no study to draw it.")
+        study = importlib.import_module(module).STUDY
+    out = run.path / "figure.png"
+    report.save_figure(study.figure(run), out)
+    return out
+
+
 def finish(path: Path | None, results: Iterable[Results]) -> Path | None:
     """The end of a study: print its results directory, then fail if a checkpoint save did.
 
@@ -171,8 +361,9 @@ def finish(path: Path | None, results: Iterable[Results]) -> Path | None:
     return path
 
 
-def cli(config_type: type, main: Callable[[Any], Any], *, omit_prefixes: bool = False) -> None:
-    """Parse the command line into ``config_type`` with tyro and run ``main`` on it.
+def cli(config_type: type, study: Study | Callable[[Any], Any]) -> None:
+    """Parse the command line into ``config_type`` with tyro and run ``study`` on it
+    (a :class:`Study`, through :func:`main`, or any function of the config).
 
     A ``ValueError`` (rlfa's validation errors: a bad value, or a combination found
     invalid only once the environment or network is built) reaches the user as one
@@ -181,9 +372,9 @@ def cli(config_type: type, main: Callable[[Any], Any], *, omit_prefixes: bool = 
     """
     import tyro
 
-    config = tyro.cli(config_type, config=(tyro.conf.OmitArgPrefixes,) if omit_prefixes else ())
+    config = tyro.cli(config_type)
     try:
-        main(config)
+        main(study, config) if isinstance(study, Study) else study(config)
     except ValueError as err:
         if os.environ.get("RLFA_TRACEBACK"):
             raise

@@ -362,7 +362,7 @@ def test_a_study_writes_its_results_before_failing_on_a_save(tmp_path, monkeypat
 
     monkeypatch.setattr(ckpt, "save", _failing_save)
     with pytest.raises(SystemExit) as stop:
-        baird.main(baird.BairdConfig(quick=True, progress=False, out=str(tmp_path / "runs")))
+        baird.STUDY.run(baird.BairdConfig(quick=True, progress=False, out=str(tmp_path / "runs")))
     assert stop.value.code == 1
     summaries = list((tmp_path / "runs" / "baird").glob("*/summary.json"))
     assert len(summaries) == 1

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from rlfa.prediction.linear import Episode
+from rlfa.prediction.gradient_mc import Episode
 from rlfa.types import Agent, Program, Transition
 
 
@@ -114,7 +114,7 @@ def episodic_prediction(
       dynamics: the Markov reward process.
       agent: a prediction agent; TD agents (``monte_carlo=False``) take a
         :class:`~rlfa.types.Transition` per step, Monte Carlo ones an
-        :class:`~rlfa.prediction.linear.Episode` after each episode.
+        :class:`~rlfa.prediction.gradient_mc.Episode` after each episode.
       monte_carlo: which of the two the agent is.
       max_episode_steps: time limit; also the Monte Carlo episode buffer's length.
       log: ``agent_state -> metrics`` at a logged point (e.g. RMS value error).

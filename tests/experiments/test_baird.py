@@ -8,7 +8,7 @@ from experiments import baird
 
 
 def test_quick_run_diverges_under_semi_gradient_only(tmp_path):
-    path = baird.main(baird.BairdConfig(quick=True, out=str(tmp_path), progress=False))
+    path = baird.STUDY.run(baird.BairdConfig(quick=True, out=str(tmp_path), progress=False))
     for name in ("config.json", "metrics.csv", "summary.json", "figure.png", "metrics.npz"):
         assert (path / name).is_file()
     summary = json.loads((path / "summary.json").read_text())
@@ -30,3 +30,18 @@ def test_quick_run_diverges_under_semi_gradient_only(tmp_path):
 def test_bad_config_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
         baird.BairdConfig(**kwargs)
+
+
+def test_a_sweep_runs_every_point_in_one_program_and_labels_it(tmp_path):
+    path = baird.STUDY.run(baird.BairdConfig(
+        quick=True, out=str(tmp_path), progress=False,
+        sweep=baird.prediction.PredictionSweep(step_size=("0.01", "0.005"))))
+    summary = json.loads((path / "summary.json").read_text())
+    assert len(summary["timings"]) == 2  # one program per method, the grid inside it
+    labels = set(summary["headlines"])
+    assert "residual_gradient_td (alpha=0.005, gamma=0.99)" in labels and len(labels) == 4
+    # The book's point in a sweep is the same run as alone (seeds are shared by grid points).
+    alone = json.loads((baird.STUDY.run(baird.BairdConfig(
+        quick=True, out=str(tmp_path), progress=False)) / "summary.json").read_text())
+    assert summary["methods"]["semi_gradient_td (alpha=0.01, gamma=0.99)"]["per_seed"] == \
+        alone["methods"]["semi_gradient_td"]["per_seed"]
