@@ -7,13 +7,13 @@ timed in a fresh process, peak memory, a fixed-width table.
 
 Run as ``python -m benchmarks.NAME``, this package first lays out the devices
 (one per CPU core) and joins a multi-process run if asked to, exactly as
-``experiments`` does (both call :func:`rlfa.distributed.start`), because
+``experiments`` does (both call :func:`rlfa.devices.start`), because
 importing gymnax starts JAX's backend and both must happen before that.
 """
 
 import sys
 
 if sys.argv[:1] == ["-m"]:  # Python sets argv[0] to "-m" while it locates the module
-    from rlfa.distributed import start
+    from rlfa.devices import start
 
     start(sys.argv[1:])

@@ -8,6 +8,6 @@ gymnax starts JAX's backend and both must happen before that.
 import sys
 
 if sys.argv[:1] == ["-m"]:  # Python sets argv[0] to "-m" while it locates the module
-    from rlfa.distributed import start
+    from rlfa.devices import start
 
     start(sys.argv[1:])

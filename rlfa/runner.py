@@ -8,7 +8,7 @@ hyperparameter point) and a grid of hyperparameters. The runner
   point (paired comparisons across step sizes);
 * flattens the ``[grid, seed]`` runs into one axis, vmaps the program over it and
   lays that axis over a mesh of devices with ``jax.shard_map`` (one host device
-  per core on CPU, see :func:`use_all_cpu_cores`): runs never communicate, so a
+  per core on CPU, see :func:`rlfa.devices.use_all_cpu_cores`): runs never communicate, so a
   sharded run equals the unsharded one;
 * compiles ONE chunk function, ``lax.scan`` over ``logs_per_chunk`` logged points
   of ``lax.scan`` over ``steps_per_log`` program steps, and drives it from a
@@ -28,6 +28,7 @@ Hyperparameters are traced array leaves: a sweep of any size compiles once.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import signal
@@ -45,6 +46,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
 from rlfa import checkpoint as ckpt
+from rlfa.devices import configure_cpu, use_all_cpu_cores  # noqa: F401  (runner.configure_cpu)
 from rlfa.types import Program, Results  # noqa: F401  (runner.Program, runner.Results)
 
 PyTree = Any
@@ -109,53 +111,6 @@ class _StopRequests:
         self._restore()
 
 
-DETERMINISTIC_CPU_FLAG = "--xla_cpu_max_isa=AVX"
-
-
-def configure_cpu(num_devices: int | None = None, deterministic: bool = True) -> int:
-    """Set up XLA's CPU backend for rlfa; call before JAX computes anything.
-
-    * One host device per core (:func:`use_all_cpu_cores`).
-    * ``deterministic``: caps XLA's CPU instruction set at AVX. With FMA available,
-      XLA contracts ``w + a * x`` into a fused multiply-add in vectorised loops
-      but not in their scalar remainders, so a run's floats changed (by 1 ulp)
-      with the number of runs batched beside it. Without FMA, seed k is
-      bit-identical alone, among 64 seeds, and sharded over devices. Set
-      ``RLFA_CPU_FAST=1`` to keep XLA's default instruction set instead.
-
-    Returns what :func:`use_all_cpu_cores` returns.
-    """
-    if deterministic and not os.environ.get("RLFA_CPU_FAST"):
-        deterministic_cpu_math()
-    return use_all_cpu_cores(num_devices)
-
-
-def deterministic_cpu_math() -> None:
-    """Add ``--xla_cpu_max_isa=AVX`` to ``XLA_FLAGS`` unless an ISA cap is already set."""
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_max_isa" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} {DETERMINISTIC_CPU_FLAG}".strip()
-
-
-def use_all_cpu_cores(num_devices: int | None = None) -> int:
-    """Expose one XLA host device per CPU core; call before JAX computes anything.
-
-    XLA's CPU backend runs one small program on about one core, so seeds spread
-    over one device per core use every core. Has no effect on GPU/TPU, nor once
-    JAX's backends are initialised. Set ``RLFA_CPU_DEVICES`` to override the count.
-
-    Returns the CPU device count asked for, or -1 if the backends were already
-    initialised (nothing changed). Initialises nothing itself, so
-    :func:`rlfa.distributed.initialize` may follow.
-    """
-    wanted = num_devices or int(os.environ.get("RLFA_CPU_DEVICES", os.cpu_count() or 1))
-    try:
-        jax.config.update("jax_num_cpu_devices", wanted)
-    except RuntimeError:  # backends already initialised: keep what is there
-        return -1
-    return wanted
-
-
 def seed_keys(seed: int, num_seeds: int) -> jax.Array:
     """Keys ``[num_seeds]``: key k is ``fold_in(key(seed), k)``, whatever num_seeds is."""
     base = jax.random.key(seed)
@@ -216,6 +171,33 @@ def _distribute(fn: Callable, mesh: Mesh | None) -> Callable:
     return jax.shard_map(batched, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)
 
 
+@dataclasses.dataclass(frozen=True)
+class Checkpoints:
+    """Where and when :func:`run` saves its whole state, and what it resumes from.
+
+    Attributes:
+      directory: save in ``directory/name`` (default: ``resume``'s directory when
+        resuming, else no checkpoints): every ``every`` chunks, after the last
+        chunk, and on SIGINT/SIGTERM, which then raise :class:`Interrupted`
+        (exit 128 + signal).
+      every: chunks between saves; 0 saves only at the end and on a signal.
+      resume: continue from the newest checkpoint in ``resume/name`` (written
+        with the same arguments, hyperparameters, carry structure and
+        ``fingerprint``). A study with no checkpoint there yet starts afresh, as
+        long as ``resume`` holds some checkpoint.
+      name: subdirectory of this call, for studies that call ``run`` several
+        times under one checkpoint directory.
+      fingerprint: JSON-able description of the caller's config, stored in the
+        checkpoint and compared on resume.
+    """
+
+    directory: str | Path | None = None
+    every: int = 0
+    resume: str | Path | None = None
+    name: str = ""
+    fingerprint: Any = None
+
+
 def run(
     program: Program,
     hparams: PyTree,
@@ -229,11 +211,7 @@ def run(
     divergence_bound: float = 1e6,
     progress: bool | str = True,
     on_chunk: Callable[[int, PyTree], None] | None = None,
-    checkpoint_dir: str | Path | None = None,
-    checkpoint_every: int = 0,
-    resume: str | Path | None = None,
-    checkpoint_name: str = "",
-    fingerprint: Any = None,
+    checkpoints: Checkpoints | None = None,
     log_x: np.ndarray | None = None,
     unit: str | None = None,
     postfix: Callable[[dict[str, np.ndarray]], dict[str, float]] | None = None,
@@ -246,53 +224,18 @@ def run(
       program: the study, for one seed and one hyperparameter point.
       hparams: NamedTuple of float arrays, each ``[grid, ...]``.
       seed: the user's seed; every key is derived from it.
-      num_seeds: independent runs per grid point.
-      num_logs: logged points; total steps are ``num_logs * steps_per_log``.
-      steps_per_log: program steps between logged points.
+      num_seeds, num_logs, steps_per_log: runs per grid point; logged points;
+        program steps between them (``num_logs * steps_per_log`` steps in all).
       logs_per_chunk: logged points per compiled call (rounded down to a divisor
         of ``num_logs`` so every chunk has the same shape and compiles once).
-      num_devices: how many local devices to lay the runs over (default: all, or
-        one per run when there are fewer runs than devices).
-        The runs are padded to a multiple of it by repeating the last run; the
-        padding is dropped from the results.
+      num_devices: local devices to lay the runs over (default: all, or one per
+        run); the runs are padded to a multiple of it, the padding dropped after.
       divergence_bound: a weight beyond this magnitude counts as diverged.
       progress: show a tqdm bar (a string is used as its description).
-      on_chunk: called as ``on_chunk(chunks_done, carry)`` between chunks
-        (checkpoints, logging); the carry is the sharded ``[runs, ...]`` state.
-      checkpoint_dir: save checkpoints in ``checkpoint_dir/checkpoint_name``
-        (default: ``resume``'s directory when resuming, else no checkpoints):
-        every ``checkpoint_every`` chunks, after the last chunk, and on
-        SIGINT/SIGTERM, which then raise :class:`Interrupted` (exit 128 + signal).
-      checkpoint_every: chunks between saves; 0 saves only at the end and on a signal.
-      resume: continue from the newest checkpoint in ``resume/checkpoint_name``
-        (it must have been written with the same arguments, hyperparameters,
-        carry structure and ``fingerprint``). A study with no checkpoint there
-        yet starts afresh, as long as ``resume`` holds some checkpoint.
-      checkpoint_name: subdirectory for this call, for studies that call ``run``
-        several times under one checkpoint directory.
-      fingerprint: JSON-able description of the caller's config, stored in the
-        checkpoint and compared on resume.
-      log_x: ``[num_logs]`` the x value of each logged point in the study's own
-        unit (e.g. environment steps per seed). The progress bar then counts in
-        that unit up to ``log_x[-1]`` (with its rate per second) and the logger
-        gets these x values. Default: program steps when ``unit`` is given; with
-        neither, the bar counts chunks, as before.
-      unit: what ``log_x`` counts ("env steps", "episodes"...): the bar's unit
-        and the name of the logger's x axis.
-      postfix: ``metrics -> {label: number}`` shown after the bar, recomputed on
-        the host after every chunk; ``metrics`` are those gathered so far, name
-        -> ``[grid, seed, logs_so_far, ...]`` numpy (``derive``'s included,
-        ``diverged`` left out, as in :class:`Results`).
-      derive: ``metrics -> {name: array}``: extra metrics computed on the host
-        from each chunk's new points (``[grid, seed, new_logs, ...]`` in and out;
-        it must treat each logged point on its own), seen by ``postfix`` and
-        ``logger`` but not returned in :class:`Results` (e.g. a mean greedy
-        return the study also writes to ``metrics.csv``).
-      logger: called after each chunk as ``logger(x_values, metrics, unit)``
-        with the chunk's new points only: ``x_values`` ``[new_logs]``, metrics
-        name -> ``[grid, seed, new_logs, ...]`` (as for ``postfix``). A resumed
-        run logs only the points after its checkpoint. See
-        :meth:`rlfa.logger.Logger.program`.
+      on_chunk: called as ``on_chunk(chunks_done, carry)`` between chunks.
+      checkpoints: saving and resuming (:class:`Checkpoints`); None: neither.
+      log_x, unit, postfix, derive, logger: what the bar and the live logger
+        show between chunks, see :class:`_Reporter`.
 
     Returns:
       :class:`Results` with arrays laid out ``[grid, seed, ...]``.
@@ -301,27 +244,43 @@ def run(
                   logs_per_chunk=logs_per_chunk)
     num_grid = grid_size(hparams)
     x_values = _log_x(log_x, unit, num_logs, steps_per_log)
-    layout = _lay_out(num_grid * num_seeds, num_devices,
-                      checkpointed=checkpoint_dir is not None or resume is not None)
-    saver = _Saver.create(checkpoint_dir, resume, checkpoint_name, checkpoint_every)
+    checkpoints = checkpoints or Checkpoints()
+    layout = _lay_out(num_grid * num_seeds, num_devices, checkpointed=checkpoints.directory
+                      is not None or checkpoints.resume is not None)
+    saver = _Saver.create(checkpoints)
     keys, flat_hparams = _flat_inputs(seed, num_seeds, num_grid, hparams, layout)
     logs_per_chunk = _largest_divisor_at_most(num_logs, logs_per_chunk)
     num_chunks = num_logs // logs_per_chunk
+    counts = dict(seed=seed, num_seeds=num_seeds, num_grid=num_grid, num_logs=num_logs,
+                  steps_per_log=steps_per_log, logs_per_chunk=logs_per_chunk,
+                  divergence_bound=divergence_bound)
+    state, compiled, compile_s = _compile(program, hparams, keys, flat_hparams, layout, saver,
+                                          checkpoints.fingerprint, num_chunks, counts)
+    reporter = _Reporter(progress, num_chunks, logs_per_chunk, state.chunks_done, x_values, unit,
+                         steps_per_log, (num_grid, num_seeds), postfix, derive, logger)
+    _chunk_loop(state, compiled, flat_hparams, layout, saver, reporter, num_chunks,
+                logs_per_chunk, on_chunk, compile_s)
+    return _results(state, layout, num_grid, num_seeds, num_logs, compile_s,
+                    saver.errors if saver is not None else [])
+
+
+def _compile(program: Program, hparams, keys, flat_hparams, layout: _Layout,
+             saver: _Saver | None, fingerprint, num_chunks: int, counts: dict):
+    """Start (or restore) the runs and compile the chunk: ``(state, compiled, compile_s)``.
+
+    ``compiled`` is ``(chunk, all_finished)``, both None when nothing is left to run.
+    """
     init_fn = jax.jit(_distribute(program.init, layout.mesh))
     chunk_fn = jax.jit(_distribute(
-        _make_chunk(program, steps_per_log, logs_per_chunk, divergence_bound), layout.mesh),
-        donate_argnums=0)
-
+        _make_chunk(program, counts["steps_per_log"], counts["logs_per_chunk"],
+                    counts["divergence_bound"]), layout.mesh), donate_argnums=0)
     t0 = time.perf_counter()
+    restored = None
     if saver is not None:  # what a checkpoint of this call must agree on
         carry_shape = jax.eval_shape(init_fn, keys, flat_hparams)
-        saver.components = _fingerprint(
-            program, hparams, carry_shape, fingerprint, seed=seed, num_seeds=num_seeds,
-            num_grid=num_grid, num_logs=num_logs, steps_per_log=steps_per_log,
-            logs_per_chunk=logs_per_chunk, divergence_bound=divergence_bound)
+        saver.components = _fingerprint(program, hparams, carry_shape, fingerprint, **counts)
         restored = saver.restore(carry_shape)
-    state = _start(init_fn, keys, flat_hparams, layout,
-                   restored if saver is not None else None)
+    state = _start(init_fn, keys, flat_hparams, layout, restored)
     chunk_compiled, all_finished = None, None
     if state.chunks_done < num_chunks:
         chunk_compiled = chunk_fn.lower(state.carry, flat_hparams).compile()
@@ -330,15 +289,18 @@ def run(
             # collective, whose rendezvous XLA's CPU backend aborts after 40 s under load.
             all_finished = jax.jit(jax.vmap(program.finished)).lower(state.carry).compile()
     jax.block_until_ready(state.carry)
-    compile_s = time.perf_counter() - t0
+    return state, (chunk_compiled, all_finished), time.perf_counter() - t0
 
-    reporter = _Reporter(progress, num_chunks, logs_per_chunk, state.chunks_done, x_values, unit,
-                         steps_per_log, (num_grid, num_seeds), postfix, derive, logger)
+
+def _chunk_loop(state: _State, compiled, flat_hparams, layout: _Layout, saver: _Saver | None,
+                reporter: _Reporter, num_chunks: int, logs_per_chunk: int, on_chunk,
+                compile_s: float) -> None:
+    """Run the remaining chunks, saving when due; a signal stops after a chunk's save."""
     if state.gathered:  # resumed: the postfix shows the restored points, not logged again
         reporter.restored(state.gathered[0])
     with _StopRequests(saver is not None) as stop, reporter:
         for _ in range(state.chunks_done, num_chunks):
-            finished = _one_chunk(state, chunk_compiled, flat_hparams, all_finished, layout,
+            finished = _one_chunk(state, compiled[0], flat_hparams, compiled[1], layout,
                                   num_chunks, logs_per_chunk, on_chunk)
             save_error = None
             if saver is not None and saver.due(state.chunks_done, num_chunks, stop.signum):
@@ -351,8 +313,6 @@ def run(
                                     save_error)
                 print(error.message, file=sys.stderr, flush=True)
                 raise error
-    return _results(state, layout, num_grid, num_seeds, num_logs, compile_s,
-                    saver.errors if saver is not None else [])
 
 
 def _check_counts(**counts: int) -> None:
@@ -481,8 +441,10 @@ class _Saver:
         self.errors: list[str] = []
 
     @classmethod
-    def create(cls, checkpoint_dir, resume, name: str, every: int) -> _Saver | None:
+    def create(cls, checkpoints: Checkpoints) -> _Saver | None:
         """Check the arguments (before compiling); None when nothing is saved or resumed."""
+        checkpoint_dir, resume = checkpoints.directory, checkpoints.resume
+        name, every = checkpoints.name, checkpoints.every
         if isinstance(every, bool) or not isinstance(every, int) or every < 0:
             raise ValueError(f"checkpoint_every={every!r} is invalid: must be an "
                              f"integer >= 0 (chunks between checkpoints; 0: only at the end).")
@@ -563,6 +525,26 @@ class _Reporter:
 
     Nothing here runs inside the compiled loop; it sees each chunk's metrics once
     they are on the host, as ``[runs, new_logs, ...]`` blocks (padding dropped).
+    :func:`run`'s arguments for it:
+
+    * ``log_x``: ``[num_logs]`` the x value of each logged point in the study's
+      own unit (e.g. environment steps per seed). The bar then counts in that
+      unit up to ``log_x[-1]`` (with its rate per second) and the logger gets
+      these x values. Default: program steps when ``unit`` is given; with
+      neither, the bar counts chunks.
+    * ``unit``: what ``log_x`` counts ("env steps", "episodes"...): the bar's
+      unit and the name of the logger's x axis.
+    * ``postfix``: ``metrics -> {label: number}`` shown after the bar, recomputed
+      after every chunk; ``metrics`` are those gathered so far, name ->
+      ``[grid, seed, logs_so_far, ...]`` numpy (``derive``'s included,
+      ``diverged`` left out, as in :class:`Results`).
+    * ``derive``: ``metrics -> {name: array}``: extra metrics computed on the
+      host from each chunk's new points (``[grid, seed, new_logs, ...]`` in and
+      out; each logged point on its own), seen by ``postfix`` and ``logger`` but
+      not returned in :class:`Results` (e.g. a mean greedy return).
+    * ``logger``: called after each chunk as ``logger(x_values, metrics, unit)``
+      with the chunk's new points only (as for ``postfix``). A resumed run logs
+      only the points after its checkpoint. See :meth:`rlfa.logger.Logger.program`.
     """
 
     def __init__(self, progress: bool | str, num_chunks: int, logs_per_chunk: int, start: int,

@@ -41,7 +41,7 @@ from rlfa import checkpoint
 from rlfa import config as cfg
 from rlfa import logger as live
 from rlfa import report, runner, stats, sweep
-from rlfa.distributed import DistributedConfig, is_main_process
+from rlfa.devices import DistributedConfig, is_main_process
 from rlfa.types import Program, Results
 
 
@@ -162,12 +162,11 @@ class StudyOptions:
             "seed": self.seed,
             "num_devices": self.num_devices,
             "progress": name if self.progress else False,
-            "checkpoint_dir": checkpoint_root,
-            "checkpoint_every": self.checkpoint_every,
             "logs_per_chunk": self.logs_per_chunk,
-            "resume": self.resume if checkpoint_root is not None else None,
-            "checkpoint_name": checkpoint.study_name(name),
-            "fingerprint": checkpoint.config_fingerprint(self),
+            "checkpoints": runner.Checkpoints(
+                checkpoint_root, self.checkpoint_every,
+                self.resume if checkpoint_root is not None else None,
+                checkpoint.study_name(name), checkpoint.config_fingerprint(self)),
         }
         if logger is not None:
             options["logger"] = logger.program(name, grid_labels)

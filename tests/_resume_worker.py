@@ -139,8 +139,8 @@ def main() -> None:
         if chunks_done == args.stop_at:
             os.kill(os.getpid(), signal.SIGTERM)
 
-    results = run_kind(args.kind, checkpoint_dir=args.checkpoint_dir, on_chunk=stop,
-                       resume=args.checkpoint_dir if args.resume else None)
+    results = run_kind(args.kind, on_chunk=stop, checkpoints=runner.Checkpoints(
+        args.checkpoint_dir, resume=args.checkpoint_dir if args.resume else None))
     np.savez(Path(args.out), **flat_results(results))
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from rlfa import checkpoint as ckpt
 from rlfa import runner
+from rlfa.runner import Checkpoints
 
 WORKER = Path(__file__).with_name("_resume_worker.py")
 _spec = importlib.util.spec_from_file_location("_resume_worker", WORKER)
@@ -176,20 +177,20 @@ def test_sigint_saves_then_resume_continues_bit_for_bit(tmp_path, capsys):
             os.kill(os.getpid(), signal.SIGINT)
 
     with pytest.raises(runner.Interrupted) as stop:
-        run_counter(checkpoint_dir=tmp_path, on_chunk=interrupt)
+        run_counter(checkpoints=Checkpoints(tmp_path), on_chunk=interrupt)
     assert stop.value.code == 128 + signal.SIGINT and stop.value.chunks_done == 1
     assert f"--resume {tmp_path}" in capsys.readouterr().err
     assert [p.name for p in ckpt.chunk_dirs(tmp_path)] == ["chunk_000001"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    resumed = run_counter(resume=tmp_path)
+    resumed = run_counter(checkpoints=Checkpoints(resume=tmp_path))
     assert_same_results(resumed, whole)
     assert [p.name for p in ckpt.chunk_dirs(tmp_path)] == ["chunk_000001", "chunk_000003"]
     # A finished run resumes to the same results without running a chunk.
-    assert_same_results(run_counter(resume=tmp_path), whole)
+    assert_same_results(run_counter(checkpoints=Checkpoints(resume=tmp_path)), whole)
 
 
 def test_saves_every_k_chunks(tmp_path):
-    run_counter(checkpoint_dir=tmp_path, checkpoint_every=1)
+    run_counter(checkpoints=Checkpoints(tmp_path, every=1))
     assert [p.name for p in ckpt.chunk_dirs(tmp_path)] == ["chunk_000002", "chunk_000003"]
 
 
@@ -200,25 +201,26 @@ def test_saves_every_k_chunks(tmp_path):
     ({"hparams": runner.stack_hparams([Rate(1.0), Rate(0.25)])}, "hparams"),
 ])
 def test_resume_refuses_another_configuration(tmp_path, change, field):
-    run_counter(checkpoint_dir=tmp_path, fingerprint={"figure": "9.2"})
+    run_counter(checkpoints=Checkpoints(tmp_path, fingerprint={"figure": "9.2"}))
     before = tree_snapshot(tmp_path)
     kwargs = {"fingerprint": {"figure": "9.2"}, **change}
     hparams = kwargs.pop("hparams", None)
+    checkpoints = Checkpoints(resume=tmp_path, fingerprint=kwargs.pop("fingerprint"))
     with pytest.raises(ValueError, match=f"another configuration.*{field}"):
         if hparams is None:
-            run_counter(resume=tmp_path, **kwargs)
+            run_counter(checkpoints=checkpoints, **kwargs)
         else:
             runner.run(counter_program(), hparams, seed=3, num_seeds=2, num_logs=6,
-                       steps_per_log=4, logs_per_chunk=2, progress=False, resume=tmp_path,
-                       **kwargs)
+                       steps_per_log=4, logs_per_chunk=2, progress=False,
+                       checkpoints=checkpoints, **kwargs)
     assert tree_snapshot(tmp_path) == before
 
 
 def test_resume_from_nothing_is_refused(tmp_path):
     with pytest.raises(ValueError, match="resume=.*no such directory"):
-        run_counter(resume=tmp_path / "missing")
+        run_counter(checkpoints=Checkpoints(resume=tmp_path / "missing"))
     with pytest.raises(ValueError, match="resume=.*no rlfa checkpoint"):
-        run_counter(resume=tmp_path)
+        run_counter(checkpoints=Checkpoints(resume=tmp_path))
 
 
 # --- N chunks at once == N/2, save, new process, N/2 --------------------------------------
@@ -279,9 +281,9 @@ def test_relative_paths_save_restore_and_resume(tmp_path, monkeypatch):
     assert ckpt.restore("rel", components, carry).chunks_done == 1
     whole = run_counter()
     with pytest.raises(runner.Interrupted):
-        run_counter(checkpoint_dir="ckpt",
+        run_counter(checkpoints=Checkpoints("ckpt"),
                     on_chunk=lambda done, _: done == 1 and os.kill(os.getpid(), signal.SIGINT))
-    assert_same_results(run_counter(resume="ckpt"), whole)
+    assert_same_results(run_counter(checkpoints=Checkpoints(resume="ckpt")), whole)
 
 
 def test_study_options_make_every_path_absolute(tmp_path, monkeypatch):
@@ -341,7 +343,7 @@ def _failing_save(*args, **kwargs):
 def test_a_failed_save_keeps_the_run_and_reports_it(tmp_path, monkeypatch, capsys):
     whole = run_counter()
     monkeypatch.setattr(ckpt, "save", _failing_save)
-    results = run_counter(checkpoint_dir=tmp_path / "ck", checkpoint_every=1)
+    results = run_counter(checkpoints=Checkpoints(tmp_path / "ck", every=1))
     assert_same_results(results, whole)
     assert len(results.checkpoint_errors) == 3
     assert str(tmp_path / "ck") in results.checkpoint_errors[0]
@@ -351,7 +353,7 @@ def test_a_failed_save_keeps_the_run_and_reports_it(tmp_path, monkeypatch, capsy
 def test_a_failed_save_on_interrupt_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(ckpt, "save", _failing_save)
     with pytest.raises(runner.Interrupted) as stop:
-        run_counter(checkpoint_dir=tmp_path,
+        run_counter(checkpoints=Checkpoints(tmp_path),
                     on_chunk=lambda done, _: done == 1 and os.kill(os.getpid(), signal.SIGINT))
     assert stop.value.code == 128 + signal.SIGINT
     assert "could NOT be saved" in str(stop.value) and "No space left" in str(stop.value)

@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from rlfa.distributed import DistributedConfig
+from rlfa.devices import DistributedConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -17,16 +17,16 @@ WORKER = textwrap.dedent("""
     import sys
     import numpy as np
     import jax
-    from rlfa import distributed, runner
+    from rlfa import devices
     pid, port, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    runner.use_all_cpu_cores(2)
-    count = distributed.initialize(distributed.DistributedConfig(
+    devices.use_all_cpu_cores(2)
+    count = devices.initialize(devices.DistributedConfig(
         coordinator_address=f"127.0.0.1:{port}", num_processes=2, process_id=pid, timeout_s=60))
     assert count == 2 and jax.device_count() == 4 and jax.local_device_count() == 2
     import tests.test_runner as t
     res = t._run(t._hp(0.05, 0.1, 0.2), 5)   # 15 runs padded to 16 over 4 devices
     assert res.num_devices == 4
-    if distributed.is_main_process():
+    if devices.is_main_process():
         np.savez(out, w=res.metrics["w"], final=np.asarray(res.final.agent.w),
                  diverged_at=res.diverged_at)
     print("OK", pid)
@@ -61,8 +61,8 @@ def test_two_processes_equal_one(tmp_path):
 
 def test_unreachable_coordinator_fails_clearly_within_the_timeout():
     script = textwrap.dedent(f"""
-        from rlfa import distributed
-        distributed.initialize(distributed.DistributedConfig(
+        from rlfa import devices
+        devices.initialize(devices.DistributedConfig(
             coordinator_address="127.0.0.1:{_free_port()}", num_processes=2, process_id=1,
             timeout_s=5))
     """)

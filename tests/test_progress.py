@@ -114,11 +114,11 @@ def test_without_log_x_the_logger_steps_are_program_steps():
 def test_resume_starts_the_bar_where_the_checkpoint_was_and_logs_only_new_points(
         tmp_path, capsys):
     with pytest.raises(runner.Interrupted):
-        run(checkpoint_dir=tmp_path, on_chunk=lambda done, _: done == 1
+        run(checkpoints=runner.Checkpoints(tmp_path), on_chunk=lambda done, _: done == 1
             and os.kill(os.getpid(), signal.SIGINT))
     capsys.readouterr()
     calls = []
-    run(resume=tmp_path, progress=True, log_x=LOG_X, unit="env steps", postfix=latest_mean,
+    run(checkpoints=runner.Checkpoints(resume=tmp_path), progress=True, log_x=LOG_X, unit="env steps", postfix=latest_mean,
         logger=lambda x, metrics, unit: calls.append(list(x)))
     states = bar_states(capsys.readouterr().err)
     assert counts(states)[0] == "20/60" and counts(states)[-1] == "60/60"

@@ -86,8 +86,8 @@ CASES = [
     ("steps_per_log", lambda: _run(steps_per_log=True)),
     ("logs_per_chunk", lambda: _run(logs_per_chunk=0)),
     ("num_devices", lambda: _run(num_devices=99)),
-    ("checkpoint_every", lambda: _run(checkpoint_every=-2)),
-    ("resume", lambda: _run(resume="/nonexistent/ckpt")),
+    ("checkpoint_every", lambda: _run(checkpoints=runner.Checkpoints(every=-2))),
+    ("resume", lambda: _run(checkpoints=runner.Checkpoints(resume="/nonexistent/ckpt"))),
     ("hyperparameter grid", lambda: runner.stack_hparams([])),
     # checkpoints
     ("resume", lambda: checkpoint.check_resume("resume", "/nonexistent/ckpt")),
