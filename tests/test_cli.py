@@ -82,6 +82,7 @@ def test_quick_run_from_a_fresh_directory_writes_its_results(module, tmp_path):
     assert json.loads((path / "config.json").read_text())["out"] == str(tmp_path / "runs")
     if module in STUDIES:
         check_headlines(path)
+        check_redraw(module, path)
     if module in CONTENT_CHECKS:
         CONTENT_CHECKS[module](path)
 
@@ -97,6 +98,20 @@ def check_headlines(path: Path) -> None:
             if scores:
                 low, high = head[name]["ci95"]
                 assert min(scores) <= low <= head[name]["value"] <= high <= max(scores), label
+
+
+def check_redraw(module: str, path: Path) -> None:
+    """The figure is drawn from the written files alone: redrawing it needs no rerun."""
+    assert json.loads((path / "summary.json").read_text())["study"] == module
+    (path / "figure.png").unlink()
+    if module == "experiments.baird":  # the command, as a user types it, for one study
+        proc = python_m("rlfa.report", "redraw", str(path), cwd=path.parent, timeout=300)
+        assert proc.returncode == 0 and f"figure: {path / 'figure.png'}" in proc.stdout, \
+            failure(proc)
+    else:
+        from rlfa import study
+        study.redraw(path)
+    assert (path / "figure.png").stat().st_size > 0
 
 
 def check_ladder_summary(path: Path) -> None:
@@ -157,6 +172,9 @@ def test_help_documents_every_field(module, tmp_path):
     assert proc.returncode == 0, failure(proc)
     described = help_lines(proc.stdout)
     config_type = getattr(importlib.import_module(module), MODULES[module])
+    if module in STUDIES:  # every study sweeps its continuous hyperparameters the same way
+        assert any(flag.startswith("--sweep.") for flag in described), module
+        assert "--sweep-mode" in described, module
     for dotted, name in leaf_fields(config_type):
         flags = [f"--{dotted.replace('_', '-')}", f"--{name.replace('_', '-')}"]
         flag = next((f for f in flags if f in described), None)
