@@ -131,9 +131,9 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--devices", type=int, default=1)
     args = parser.parse_args()
-    from rlfa import runner
+    from rlfa import devices, runner
 
-    runner.configure_cpu(args.devices)
+    devices.configure_cpu(args.devices)
 
     def stop(chunks_done, carry):
         if chunks_done == args.stop_at:
