@@ -6,6 +6,10 @@
 * :mod:`~rlfa.backprop.feedforward`: an L-layer network, its forward pass, the
   backward pass by the delta recursion, and the empirical risk.
 * :mod:`~rlfa.backprop.sgd`: SGD and mini-batch SGD as pure step functions.
+* :mod:`~rlfa.backprop.universal_approximation`: N sigmoids fit to a curve, the
+  hand-written network against its flax twin trained by optax's Adam. The one
+  module here that uses flax and optax, so it is imported by name
+  (``from rlfa.backprop import universal_approximation``), not with the package.
 
 Everything is a pure function of weight pytrees; keys come from the caller.
 """

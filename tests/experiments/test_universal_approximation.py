@@ -1,4 +1,4 @@
-"""experiments.universal_approximation end to end on quick settings, and its bad inputs."""
+"""experiments.universal_approximation end to end on quick settings, a sweep, and bad inputs."""
 
 import csv
 import json
@@ -7,17 +7,18 @@ import numpy as np
 import pytest
 
 from experiments import universal_approximation as exp
+from rlfa.backprop import universal_approximation as ua
 
 
 def test_quick_run_writes_results_and_error_falls_with_width(tmp_path):
     config = exp.UniversalApproximationConfig(quick=True, progress=False, out=str(tmp_path))
-    path = exp.main(config)
+    path = exp.STUDY.run(config)
     for name in ("config.json", "metrics.csv", "summary.json", "figure.png", "metrics.npz"):
         assert (path / name).stat().st_size > 0
     summary = json.loads((path / "summary.json").read_text())
     quick = config.effective
     assert summary["widths"] == list(quick.widths)
-    for method in exp.METHODS:
+    for method in ua.METHODS:
         risks = [summary["final_test_risk"][method][str(n)]["mean"] for n in quick.widths]
         assert all(r > 0 for r in risks)
         # Loosely: the widest network fits better than a single sigmoid.
@@ -32,19 +33,14 @@ def test_quick_run_writes_results_and_error_falls_with_width(tmp_path):
     assert curves["curve_sgd_N16"].shape == (quick.num_seeds, quick.num_test)
 
 
-def test_flax_network_matches_the_hand_written_one():
-    import jax
-    import jax.numpy as jnp
-
-    from rlfa import backprop as bp
-
-    params = exp.init_network(jax.random.key(3), 5, 20.0)
-    x = jnp.linspace(0, 1, 7)[:, None]
-    np.testing.assert_allclose(
-        exp.SigmoidNet(5).apply(exp.to_flax(params), x),
-        bp.predict(bp.architecture((1, 5, 1), "sigmoid"), params, x),
-        rtol=1e-6,
-    )
+def test_a_sweep_gives_one_headline_per_point_and_method(tmp_path):
+    config = exp.UniversalApproximationConfig(
+        widths=(1,), num_seeds=1, num_updates=200, num_logs=1, progress=False,
+        out=str(tmp_path), sweep=ua.FitSweep(adam_learning_rate=("0.003", "0.03")))
+    summary = json.loads((exp.STUDY.run(config) / "summary.json").read_text())
+    assert sorted(summary["headlines"]) == sorted(
+        f"N=1: {ua.LABELS[m]} (SGD lr=0.1, Adam lr={lr})"
+        for m in ua.METHODS for lr in ("0.003", "0.03"))
 
 
 @pytest.mark.parametrize(
@@ -54,6 +50,7 @@ def test_flax_network_matches_the_hand_written_one():
         ({"widths": (4, 0)}, "widths"),
         ({"sgd_learning_rate": 0.0}, "sgd_learning_rate"),
         ({"adam_learning_rate": -1e-3}, "adam_learning_rate"),
+        ({"sweep": ua.FitSweep(sgd_learning_rate=("0.1", "0"))}, "sgd_learning_rate"),
         ({"num_seeds": 0}, "num_seeds"),
         ({"num_updates": 1234}, "num_updates"),
         ({"bump_center": 2.0}, "bump_center"),
