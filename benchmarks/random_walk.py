@@ -24,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import random_walk as rw_exp
 from rlfa import config as cfg
-from rlfa import report
+from rlfa import prediction, report, runner
 from rlfa.study import absolute_paths, cli
 
 
@@ -83,32 +82,38 @@ def draw(table: dict, reference_episodes: int):
         f"Fig 9.1 only, extrapolated from {reference_episodes} episodes)", log=True)
 
 
+def run_curve(curve: prediction.Curve, seeds: int, episodes: int, log_every: int,
+              num_devices: int | None) -> runner.Results:
+    """One curve of the book's figure, as ``python -m experiments.random_walk`` runs it."""
+    return runner.run(prediction.random_walk_program(curve.method, curve.feature_map),
+                      runner.stack_hparams([prediction.PredictionHParams(curve.step_size, 1.0)]),
+                      seed=0, num_seeds=seeds, num_logs=episodes // log_every,
+                      steps_per_log=log_every, num_devices=num_devices, progress=False)
+
+
 def main(config: BenchmarkConfig) -> Path:
     rows, table = [], {}
     for figure in ("9.1", "9.10"):
-        exp_config = rw_exp.RandomWalkConfig(figure=figure, quick=config.quick,
-                                             num_devices=config.num_devices, progress=False)
-        seeds, episodes, _ = rw_exp.workload(exp_config, figure)
+        seeds, episodes, log_every = prediction.book_workload(figure, config.quick)
         compile_s, run_s = [], []
         for repeat in range(config.repeats):
             c = r = 0.0
-            for study in rw_exp.studies(figure):
-                for _, results, _ in rw_exp.run_study(study, exp_config):
-                    c, r = c + results.compile_s, r + results.run_s
+            for curve in prediction.book_curves(figure):
+                results = run_curve(curve, seeds, episodes, log_every, config.num_devices)
+                c, r = c + results.compile_s, r + results.run_s
             compile_s.append(c)
             run_s.append(r)
             rows.append({"figure": figure, "repeat": repeat, "seeds": seeds,
                          "episodes": episodes, "compile_s": c, "run_s": r})
         table[figure] = {
-            "workload": (f"{len(rw_exp.studies(figure))} config x {seeds} runs x "
+            "workload": (f"{len(prediction.book_curves(figure))} config x {seeds} runs x "
                          f"{episodes} episodes"),
             "run_s_median": statistics.median(run_s),
             "compile_s_median": statistics.median(compile_s),
             "num_devices": results.num_devices,
         }
     ref_s = numpy_reference_gradient_mc(config.reference_episodes)
-    _, fig91_episodes, _ = rw_exp.workload(
-        rw_exp.RandomWalkConfig(figure="9.1", quick=config.quick), "9.1")
+    _, fig91_episodes, _ = prediction.book_workload("9.1", config.quick)
     ref_full = ref_s / config.reference_episodes * fig91_episodes
     table["9.1"]["numpy_reference_s_extrapolated"] = ref_full
     table["9.1"]["speedup_vs_numpy"] = ref_full / table["9.1"]["run_s_median"]

@@ -135,12 +135,11 @@ def build(workload: str, budget: int):
       budget: episodes (random walk) or environment steps (the others) per seed.
     """
     if workload == "random_walk":
-        from experiments import random_walk as rw_exp
         from rlfa import prediction
 
-        study = rw_exp.studies("9.2")[0]  # semi-gradient TD(0), state aggregation
-        program = rw_exp.build_program(study, rw_exp.RandomWalkConfig())
-        hparams = prediction.PredictionHParams(study.step_size, 1.0)
+        curve = prediction.book_curves("9.2")[0]  # semi-gradient TD(0), state aggregation
+        program = prediction.random_walk_program(curve.method, curve.feature_map)
+        hparams = prediction.PredictionHParams(curve.step_size, 1.0)
         return program, hparams, -(-budget // NUM_LOGS), 0
     if workload == "mountain_car":
         from experiments import mountain_car as mc

@@ -257,12 +257,12 @@ def test_random_walk_experiment_resumes_to_the_same_metrics(tmp_path):
     ckpt_dir = tmp_path / "ckpt"
     flags = {"figure": "9.2", "quick": True, "num_episodes": 200, "progress": False,
              "out": str(tmp_path / "runs")}
-    first = exp.main(exp.RandomWalkConfig(**flags, checkpoint_dir=str(ckpt_dir),
-                                          checkpoint_every=4))
+    first = exp.STUDY.run(exp.RandomWalkConfig(**flags, checkpoint_dir=str(ckpt_dir),
+                                               checkpoint_every=4))
     td0, residual = sorted(ckpt_dir.iterdir(), key=lambda p: "residual" in p.name)
     shutil.rmtree(residual)
     shutil.rmtree(ckpt.chunk_dirs(td0)[-1])  # back to chunk 8 of 10
-    again = exp.main(exp.RandomWalkConfig(**flags, resume=str(ckpt_dir)))
+    again = exp.STUDY.run(exp.RandomWalkConfig(**flags, resume=str(ckpt_dir)))
     assert again != first
     assert (again / "metrics.csv").read_text() == (first / "metrics.csv").read_text()
     with pytest.raises(ValueError, match="resume="):

@@ -5,7 +5,9 @@
 * :mod:`~rlfa.prediction.off_policy`: the same with importance sampling, and
   the loop on Baird's counterexample;
 * :mod:`~rlfa.prediction.base`: what they share (hyperparameters, weights);
-* :mod:`~rlfa.prediction.episodes`: the episodic loop that runs them.
+* :mod:`~rlfa.prediction.episodes`: the episodic loop that runs them;
+* :mod:`~rlfa.prediction.value_error`: sqrt(VE), the error they are measured by (eq. 9.1);
+* :mod:`~rlfa.prediction.random_walk`: the book's chapter 9 curves on the 1000-state walk.
 """
 
 from rlfa.prediction.base import LinearState, PredictionHParams, PredictionSweep, value
@@ -17,11 +19,20 @@ from rlfa.prediction.off_policy import (
     off_policy_residual_gradient_td,
     off_policy_semi_gradient_td0,
 )
+from rlfa.prediction.random_walk import Curve, book_curves, book_workload, random_walk_program
 from rlfa.prediction.td import residual_gradient_td, semi_gradient_td0
+from rlfa.prediction.value_error import (
+    all_state_features,
+    rms_value_error,
+    rms_value_error_fn,
+    state_values,
+)
 
 __all__ = [
-    "Episode", "EpisodicCarry", "LinearState", "NoiseDynamics", "OffPolicyTransition",
-    "PredictionHParams", "PredictionSweep", "baird_program", "episodic_prediction",
-    "gradient_monte_carlo", "off_policy_residual_gradient_td", "off_policy_semi_gradient_td0",
-    "residual_gradient_td", "rollout", "semi_gradient_td0", "value",
+    "Curve", "Episode", "EpisodicCarry", "LinearState", "NoiseDynamics", "OffPolicyTransition",
+    "PredictionHParams", "PredictionSweep", "all_state_features", "baird_program", "book_curves",
+    "book_workload", "episodic_prediction", "gradient_monte_carlo",
+    "off_policy_residual_gradient_td", "off_policy_semi_gradient_td0", "random_walk_program",
+    "residual_gradient_td", "rms_value_error", "rms_value_error_fn", "rollout",
+    "semi_gradient_td0", "state_values", "value",
 ]

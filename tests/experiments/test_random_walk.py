@@ -5,12 +5,13 @@ import json
 import pytest
 
 from experiments import random_walk as exp
+from rlfa.prediction import PredictionHParams
 
 
 def test_quick_run_writes_results(tmp_path):
     config = exp.RandomWalkConfig(figure="9.2", quick=True, out=str(tmp_path), progress=False)
-    path = exp.main(config)
-    for name in ("config.json", "metrics.csv", "summary.json", "figure.png"):
+    path = exp.STUDY.run(config)
+    for name in ("config.json", "metrics.csv", "summary.json", "figure.png", "metrics.npz"):
         assert (path / name).stat().st_size > 0
     summary = json.loads((path / "summary.json").read_text())
     configs = summary["figures"]["9.2"]["configs"]
@@ -28,7 +29,7 @@ def test_quick_run_writes_results(tmp_path):
 def test_tile_coding_figure_runs_with_several_seeds(tmp_path):
     config = exp.RandomWalkConfig(figure="9.10", quick=True, num_seeds=2, num_episodes=50,
                                   out=str(tmp_path), progress=False)
-    summary = json.loads((exp.main(config) / "summary.json").read_text())
+    summary = json.loads((exp.STUDY.run(config) / "summary.json").read_text())
     for label in ("1 tiling", "50 tilings"):
         stats = summary["figures"]["9.10"]["configs"][label]["final_rms_error"]
         assert stats["n"] == 2 and stats["mean"] > 0
@@ -51,12 +52,22 @@ def test_step_sizes_sweep_from_the_command_line(tmp_path):
     config = tyro.cli(exp.RandomWalkConfig, args=[
         "--figure", "9.1", "--quick", "--num-episodes", "100", "--no-progress",
         "--out", str(tmp_path), "--sweep.step-size", "1e-3", "0.1/8"])
-    assert [float(p.step_size) for p in config.hparams(2e-5)] == [1e-3, 0.0125]
-    summary = json.loads((exp.main(config) / "summary.json").read_text())
+    points = config.grid(PredictionHParams(2e-5, 1.0), structural=exp.STRUCTURAL)
+    assert [float(p.step_size) for p in points] == [1e-3, 0.0125]
+    summary = json.loads((exp.STUDY.run(config) / "summary.json").read_text())
     configs = summary["figures"]["9.1"]["configs"]
     assert set(configs) == {"gradient MC (alpha=0.001, gamma=1)",
                             "gradient MC (alpha=0.0125, gamma=1)"}
     assert configs["gradient MC (alpha=0.0125, gamma=1)"]["step_size"] == 0.0125
+    # One program (Job) for the curve, one headline per grid point.
+    assert list(summary["timings"]) == ["Fig 9.1 gradient MC"]
+    assert set(summary["headlines"]) == {f"Fig 9.1: {label}" for label in configs}
+
+
+def test_structural_fields_are_refused_by_name():
+    # --sweep.* offers only alpha and gamma; a sweep naming a shape-changing field is refused.
+    with pytest.raises(ValueError, match="sweep.num_tilings is structural"):
+        exp.RandomWalkConfig(sweep={"num_tilings": ("8",)})
 
 
 @pytest.mark.parametrize("args, match", [

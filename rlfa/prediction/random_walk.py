@@ -1,0 +1,92 @@
+"""Prediction on the 1000-state random walk: Sutton & Barto chapter 9's curves as programs.
+
+:func:`book_curves` lists each figure's curves (agent, features, step size),
+:func:`book_workload` its seeds and episodes, and :func:`random_walk_program`
+turns a curve into a runner Program (one episode per step) that logs sqrt(VE)
+(:func:`~rlfa.prediction.value_error.rms_value_error_fn`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rlfa.envs import random_walk as rw
+from rlfa.features import FeatureMap
+from rlfa.features.fourier import fourier_basis
+from rlfa.features.polynomial import polynomial_basis
+from rlfa.features.state_aggregation import state_aggregation
+from rlfa.features.tile_coding import tile_coding_1d_widths
+from rlfa.prediction.episodes import episodic_prediction
+from rlfa.prediction.gradient_mc import gradient_monte_carlo
+from rlfa.prediction.td import residual_gradient_td, semi_gradient_td0
+from rlfa.prediction.value_error import rms_value_error_fn
+from rlfa.types import Program
+
+FIGURES = ("9.1", "9.2", "9.5", "9.10")
+METHODS = ("gradient_mc", "semi_gradient_td0", "residual_gradient_td")
+
+
+class Curve(NamedTuple):
+    """One curve of one figure: an agent (one of :data:`METHODS`), its features, its alpha."""
+
+    figure: str
+    label: str
+    method: str
+    feature_map: FeatureMap
+    step_size: float
+
+
+def book_curves(figure: str) -> list[Curve]:
+    """The book's curves of ``figure`` (one of :data:`FIGURES`)."""
+    aggregation = state_aggregation(1000, 100)
+    if figure == "9.1":
+        return [Curve(figure, "gradient MC", "gradient_mc", aggregation, 2e-5)]
+    if figure == "9.2":
+        return [Curve(figure, "semi-gradient TD(0)", "semi_gradient_td0", aggregation, 2e-4),
+                Curve(figure, "residual-gradient TD", "residual_gradient_td", aggregation, 2e-4)]
+    if figure == "9.5":
+        return [Curve(figure, f"{name} order {n}", "gradient_mc", basis(n, 1, 0.0, 1000.0), alpha)
+                for name, basis, alpha in (("Fourier", fourier_basis, 5e-5),
+                                           ("polynomial", polynomial_basis, 1e-4))
+                for n in (5, 10, 20)]
+    if figure == "9.10":
+        return [Curve(figure, "1 tiling", "gradient_mc",
+                      tile_coding_1d_widths(1.0, 1000.0, 200.0, 1, 0.0), 1e-4),
+                Curve(figure, "50 tilings", "gradient_mc",
+                      tile_coding_1d_widths(1.0, 1000.0, 200.0, 50, 4.0), 1e-4 / 50)]
+    raise ValueError(f"figure={figure!r} is unknown: must be one of {list(FIGURES)}.")
+
+
+def book_workload(figure: str, quick: bool = False, num_seeds: int | None = None,
+             num_episodes: int | None = None) -> tuple[int, int, int]:
+    """``(num_seeds, num_episodes, episodes between logged points)`` of ``figure``: the
+    book's (1 run of 100,000 episodes for 9.1/9.2, 30 of 5,000 for 9.5/9.10), a
+    few seconds' worth with ``quick``, or the numbers given; 100 or 500 logged points."""
+    long = figure in ("9.1", "9.2")
+    seeds = num_seeds or (1 if long else (3 if quick else 30))
+    episodes = num_episodes or ((2000 if long else 200) if quick else (100_000 if long else 5000))
+    log_every = max(1, episodes // (100 if long else 500))
+    while episodes % log_every:
+        log_every -= 1
+    return seeds, episodes, log_every
+
+
+def random_walk_program(method: str, feature_map: FeatureMap, *, first_visit: bool = True,
+                        max_episode_steps: int = 2000,
+                        params: rw.EnvParams = rw.EnvParams()) -> Program:
+    """``method`` (one of :data:`METHODS`) on ``feature_map``, one episode per program
+    step, logging ``rms_error`` (sqrt(VE)); ``first_visit`` is gradient MC's."""
+    dynamics = rw.dynamics(params)
+    if method == "gradient_mc":
+        agent = gradient_monte_carlo(feature_map, params.num_states, dynamics.state_index,
+                                     first_visit)
+    elif method == "semi_gradient_td0":
+        agent = semi_gradient_td0(feature_map)
+    elif method == "residual_gradient_td":
+        agent = residual_gradient_td(feature_map)
+    else:
+        raise ValueError(f"method={method!r} is unknown: must be one of {list(METHODS)}.")
+    return episodic_prediction(
+        dynamics, agent, monte_carlo=method == "gradient_mc",
+        max_episode_steps=max_episode_steps, log=rms_value_error_fn(feature_map, params),
+        obs_example=rw.all_observations(params)[0])
