@@ -309,7 +309,7 @@ def main(study: Study, config: StudyOptions) -> Path | None:
     summary["compile_s"] = sum(r.compile_s for r in results)
     summary["run_s"] = sum(r.run_s for r in results)
     summary["wall_s"] = time.perf_counter() - t0
-    summary["num_devices"] = results[0].num_devices
+    summary["num_devices"] = max(r.num_devices for r in results)  # a 1-seed job uses 1
     summary["num_processes"] = jax.process_count()
     if not is_main_process():
         return None  # every process has every result; process 0 writes them
