@@ -3,8 +3,9 @@
     python -m benchmarks.mountain_car           # the full workload
     python -m benchmarks.mountain_car --quick   # seconds, to check it runs
 
-Times :func:`experiments.mountain_car.run_sarsa`, every run in one compiled
-program, compile time apart from run time, and writes
+Times :func:`rlfa.control.mountain_car.sarsa_program` with the book's tile coding
+(``experiments.mountain_car``'s defaults), every run in one compiled program,
+compile time apart from run time, and writes
 ``runs/benchmark_mountain_car/<timestamp>/``: ``config.json``, ``metrics.csv``
 (one row per timed repeat: compile and run seconds, env steps, throughput),
 ``summary.json`` and ``figure.png`` (run and compile seconds per repeat, with the
@@ -24,13 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import mountain_car as mc
 from rlfa import config as cfg
-from rlfa import report
+from rlfa import control, report, runner
+from rlfa.control import mountain_car as mc
 from rlfa.study import absolute_paths, cli
 
 REFERENCE_S = 33 * 60.0  # the NumPy reference code's quoted time for the full workload
 TARGET_RUN_S = 20.0
+ALPHAS, NUM_TILINGS, MAX_EPISODE_STEPS = (0.1, 0.2, 0.5), 8, 10_000  # the book's Figure 10.2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,18 +64,31 @@ class BenchmarkConfig:
             cfg.check_positive_int("num_devices", self.num_devices)
 
 
+def run_sarsa(num_seeds: int, num_episodes: int, block_steps: int,
+              num_devices: int | None) -> runner.Results:
+    """Every (alpha, seed) run of Figure 10.2's semi-gradient SARSA in one compiled program,
+    run as ``experiments.mountain_car`` runs it (no checkpoints, no progress bar)."""
+    features = mc.tile_features(num_tilings=NUM_TILINGS)
+    program = mc.sarsa_program(features, num_episodes, max_episode_steps=MAX_EPISODE_STEPS,
+                               block_steps=block_steps)
+    num_logs, steps_per_log, log_x = mc.log_schedule(num_episodes, MAX_EPISODE_STEPS,
+                                                     block_steps, logs_per_chunk=10)
+    hparams = runner.stack_hparams([control.ControlHParams(a / NUM_TILINGS, 0.0, 1.0)
+                                    for a in ALPHAS])
+    return runner.run(program, hparams, seed=0, num_seeds=num_seeds, num_logs=num_logs,
+                      steps_per_log=steps_per_log, num_devices=num_devices, progress=False,
+                      log_x=log_x, unit="env steps")
+
+
 def main(config: BenchmarkConfig) -> Path:
     """Run the benchmark, write its summary, print a table, return the run directory."""
     num_seeds, num_episodes = (2, 10) if config.quick else (config.num_seeds, config.num_episodes)
-    study = mc.MountainCarConfig(figure="10.2", num_seeds=num_seeds, num_episodes=num_episodes,
-                                 block_steps=config.block_steps, num_devices=config.num_devices,
-                                 progress=False)
     timings, rows = [], []
     for repeat in range(config.repeats):
-        res = mc.run_sarsa(study, study.alphas, num_seeds, num_episodes)
+        res = run_sarsa(num_seeds, num_episodes, config.block_steps, config.num_devices)
         timings.append((res.run_s, res.compile_s))
         steps = np.asarray(res.final.steps)
-        rows.append({"repeat": repeat, "runs": len(study.alphas) * num_seeds,
+        rows.append({"repeat": repeat, "runs": len(ALPHAS) * num_seeds,
                      "num_episodes": num_episodes, "compile_s": res.compile_s,
                      "run_s": res.run_s, "env_steps": int(steps.sum()),
                      "env_steps_per_s": int(steps.sum()) / res.run_s,
@@ -83,15 +98,15 @@ def main(config: BenchmarkConfig) -> Path:
     env_steps = int(res.final.steps.sum())
     lengths = np.asarray(res.final.lengths, np.float64)
     summary = {
-        "workload": {"alphas": list(study.alphas), "num_seeds": num_seeds,
-                     "num_episodes": num_episodes, "runs": len(study.alphas) * num_seeds},
+        "workload": {"alphas": list(ALPHAS), "num_seeds": num_seeds,
+                     "num_episodes": num_episodes, "runs": len(ALPHAS) * num_seeds},
         "run_s": run_s, "compile_s": compile_s, "all_run_s": [t[0] for t in timings],
         "env_steps": env_steps, "env_steps_per_s": env_steps / run_s,
         "max_env_steps_per_run": int(res.final.steps.max()),
         # The runs advance in lock-step until the longest is done: the cost of one step of all.
         "us_per_lockstep_step": run_s / int(res.final.steps.max()) * 1e6,
         "mean_steps_per_episode": {f"alpha={a}/8": float(lengths[g].mean())
-                                   for g, a in enumerate(study.alphas)},
+                                   for g, a in enumerate(ALPHAS)},
         "capped_episodes": int(np.asarray(res.final.truncated).sum()),
         "num_devices": res.num_devices, "cpu_count": os.cpu_count(),
         "target_run_s": TARGET_RUN_S,

@@ -142,21 +142,20 @@ def build(workload: str, budget: int):
         hparams = prediction.PredictionHParams(curve.step_size, 1.0)
         return program, hparams, -(-budget // NUM_LOGS), 0
     if workload == "mountain_car":
-        from experiments import mountain_car as mc
         from rlfa import control
+        from rlfa.control import mountain_car as mc
         from rlfa.envs.mountain_car import MountainCar
 
-        study = mc.MountainCarConfig()
         env = MountainCar()
-        features = study.features()
+        features = mc.tile_features()  # the book's 8 tilings of 8x8
         steps_per_log = -(-budget // (MC_BLOCK_STEPS * NUM_LOGS))
         # As many episodes as steps: no run finishes (and freezes) before the budget is spent.
         program = control.episodic_control(
             env, env.default_params, control.semi_gradient_sarsa(features, mc.NUM_ACTIONS),
             control.linear_q(features, mc.NUM_ACTIONS), mc.NUM_ACTIONS,
-            num_episodes=steps_per_log * NUM_LOGS * MC_BLOCK_STEPS, sarsa=True,
-            block_steps=MC_BLOCK_STEPS)
-        hparams = control.ControlHParams(0.5 / study.num_tilings, study.epsilon, 1.0)
+            num_episodes=steps_per_log * NUM_LOGS * MC_BLOCK_STEPS,
+            actions=control.sarsa_actions(), block_steps=MC_BLOCK_STEPS)
+        hparams = control.ControlHParams(0.5 / 8, 0.0, 1.0)
         return program, hparams, steps_per_log, 0
     from rlfa.control.dqn_train import make_program, plan
 

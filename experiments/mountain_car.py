@@ -1,43 +1,25 @@
 """Semi-gradient SARSA on Mountain Car (Sutton & Barto Example 10.1, Figures 10.1 and 10.2).
 
     python -m experiments.mountain_car                    # both figures, the book's settings
-    python -m experiments.mountain_car --figure 10.2 --num-seeds 30
+    python -m experiments.mountain_car --figure 10.2 --num-seeds 30 --sweep.epsilon 0 0.1
     python -m experiments.mountain_car --quick            # seconds, for tests
 
-Tile coding with 8 tilings of 8x8 tiles over position and velocity with the
-book's asymmetric offsets, step size alpha/8 per tiling, epsilon = 0 (zero
-initial weights are optimistic: rewards are -1), undiscounted. Every run of
-every step size is one compiled program (:func:`rlfa.control.episodic_control`:
-one environment step per step, each run on its own episode clock), stopped as
-soon as every run has finished its episodes.
-
-Greedy agents can get stuck (the car circling near x = -0.52 while its action
-values sink together), so episodes are cut at ``max_episode_steps``: a
-time-limit truncation that still bootstraps. The summary counts the episodes
-that hit the cap, per alpha.
+8 tilings of 8x8 tiles, step size alpha/8, epsilon = 0 (zero weights are optimistic),
+undiscounted; one program per figure (:func:`rlfa.control.mountain_car.sarsa_program`).
+Greedy agents can get stuck, so episodes are cut at ``max_episode_steps`` (a truncation
+that still bootstraps); the summary counts the episodes that hit the cap.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
-from pathlib import Path
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import control, distributed, report, runner, stats
-from rlfa.control.linear_q import precomputed
-from rlfa.envs.mountain_car import MountainCar
-from rlfa.features import FeatureMap, q_values, tile_coding
-from rlfa.study import StudyOptions, cli, finish, latest_mean
-
-FIGURES = ("10.1", "10.2")
-NUM_ACTIONS = 3
-SNAPSHOTS_10_1 = (1, 12, 104, 1000, 9000)
-REPORT_EPISODES = (1, 10, 100, 500)
+from rlfa import control, report, stats, sweep
+from rlfa.control import mountain_car as mc
+from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,169 +52,119 @@ class MountainCarConfig(StudyOptions):
     """SARSA's action at S': reuse the A' of the update (the book) or sample it afresh."""
     block_steps: int = 64
     """Environment steps per program step (one bulk draw of randomness)."""
+    sweep: control.ControlSweep = control.ControlSweep()
+    """Figure 10.2's grid: step sizes replacing alphas/num_tilings, epsilons and gammas crossed
+    with them (Figure 10.1 keeps its one setting)."""
 
     def __post_init__(self):
         super().__post_init__()
-        cfg.check_choice("figure", self.figure, ("all",) + FIGURES)
-        if self.num_seeds is not None:
-            cfg.check_positive_int("num_seeds", self.num_seeds)
+        cfg.check_choice("figure", self.figure, ("all",) + mc.FIGURES)
+        cfg.check_choice("next_action", self.next_action, control.sarsa.NEXT_ACTION_CHOICES)
         cfg.check_nonempty("alphas", self.alphas)
         cfg.check_positive("alphas", list(self.alphas))
         cfg.check_positive("alpha_10_1", self.alpha_10_1)
-        cfg.check_positive_int("num_episodes", self.num_episodes)
         cfg.check_in_range("epsilon", self.epsilon, 0.0, 1.0)
-        cfg.check_positive_int("num_tilings", self.num_tilings)
-        cfg.check_positive_int("tiles_per_dim", self.tiles_per_dim)
-        cfg.check_positive_int("max_episode_steps", self.max_episode_steps)
-        cfg.check_choice("next_action", self.next_action, control.episodes.NEXT_ACTION_CHOICES)
-        cfg.check_positive_int("block_steps", self.block_steps)
-        env = MountainCar().default_params
-        state_lows, state_highs = (env.min_position, -env.max_speed), (env.max_position,
-                                                                       env.max_speed)
-        for name, bounds in (("tile_lows", self.tile_lows), ("tile_highs", self.tile_highs)):
-            if len(bounds) != 2:
-                raise ValueError(f"{name}={bounds!r} is invalid: must be (position, velocity).")
-        if any(lo > s for lo, s in zip(self.tile_lows, state_lows)) or any(
-                hi < s for hi, s in zip(self.tile_highs, state_highs)):
-            raise ValueError(
-                f"tile_lows={self.tile_lows!r}, tile_highs={self.tile_highs!r} are invalid: the "
-                f"tilings must cover the state space, lows <= {state_lows} and highs >= "
-                f"{state_highs}.")
-        self.features()  # tile coding validates the rest (e.g. highs > lows)
+        for name in ("num_seeds", "num_episodes", "num_tilings", "tiles_per_dim",
+                     "max_episode_steps", "block_steps"):
+            if getattr(self, name) is not None:  # num_seeds None: the book's
+                cfg.check_positive_int(name, getattr(self, name))
+        for _, point in grid(self, "10.2"):
+            control.control_hparams(*(float(x) for x in point))  # names a bad swept value
+        self.features()  # checks the tiled box
 
-    @property
-    def figures(self) -> tuple[str, ...]:
-        return FIGURES if self.figure == "all" else (self.figure,)
-
-    def features(self) -> FeatureMap:
-        return tile_coding(list(self.tile_lows), list(self.tile_highs), self.tiles_per_dim,
-                           self.num_tilings)
+    def features(self):
+        return mc.tile_features(self.tile_lows, self.tile_highs, self.tiles_per_dim,
+                                self.num_tilings)
 
 
-def sarsa_program(config: MountainCarConfig, num_episodes: int,
-                  snapshots: tuple[int, ...] = ()) -> runner.Program:
-    """One run of semi-gradient SARSA on Mountain Car as a runner Program (one env step a step)."""
-    env = MountainCar()
-    params = env.default_params.replace(max_steps_in_episode=config.max_episode_steps)
-    features = config.features()
-    # The tile coding runs once per observation; the agent reads the cached tiles.
-    tiles = precomputed(features)
-    agent = control.semi_gradient_sarsa(tiles, NUM_ACTIONS)
-    return control.episodic_control(
-        env, params, agent, control.linear_q(tiles, NUM_ACTIONS), NUM_ACTIONS,
-        num_episodes=num_episodes, sarsa=True, next_action=config.next_action,
-        snapshot_episodes=snapshots, block_steps=config.block_steps, observe=features)
+def grid(config: MountainCarConfig, figure: str) -> list[tuple[dict, control.ControlHParams]]:
+    """A figure's (label, hparams) points: Figure 10.1's alpha; Figure 10.2's alphas, each
+    crossed with --sweep.epsilon and --sweep.gamma, or --sweep.step-size in their place."""
+    swept = sweep.requested(config.sweep) if figure == "10.2" else {}
+    alphas = (config.alpha_10_1,) if figure == "10.1" else config.alphas
+    replaced = "step_size" in swept  # the swept step sizes replace alpha / num_tilings
+    points = []
+    for alpha in alphas[:1] if replaced else alphas:
+        base = control.ControlHParams(alpha / config.num_tilings, config.epsilon, 1.0)
+        for point in config.grid(base) if swept else [base]:
+            label = {} if replaced else {"alpha": alpha}
+            points.append((label | {k: float(getattr(point, k)) for k in swept}, point))
+    return points
 
 
-def run_sarsa(config: MountainCarConfig, alphas: tuple[float, ...], num_seeds: int,
-              num_episodes: int, snapshots: tuple[int, ...] = (), checkpoints: Path | None = None,
-              name: str = "Mountain Car", logger=None) -> runner.Results:
-    """Every (alpha, seed) run of semi-gradient SARSA in one compiled program.
-
-    ``checkpoints``: the run's checkpoint directory (``name`` is this program's
-    subdirectory), or None for no checkpoints; ``logger``: see
-    :meth:`StudyOptions.logging`. The bar counts environment steps per run (the
-    runs advance together until the last has run its episodes).
-    """
-    program = sarsa_program(config, num_episodes, snapshots)
-    hparams = runner.stack_hparams([
-        control.ControlHParams(a / config.num_tilings, config.epsilon, 1.0) for a in alphas])
-    # Enough steps for every episode to hit the cap; the runner stops once all runs are done.
-    steps_per_log, logs_per_chunk = 16, config.logs_per_chunk
-    budget = num_episodes * config.max_episode_steps
-    num_logs = -(-budget // (config.block_steps * steps_per_log * logs_per_chunk)) * logs_per_chunk
-    env_steps_per_log = config.block_steps * steps_per_log
-    return runner.run(program, hparams, num_seeds=num_seeds, num_logs=num_logs,
-                      steps_per_log=steps_per_log, divergence_bound=1e6,
-                      log_x=env_steps_per_log * np.arange(1, num_logs + 1), unit="env steps",
-                      postfix=latest_mean("episodes", "episodes"),
-                      **config.run_options(checkpoints, name, logger=logger,
-                                           grid_labels=[{"alpha": a} for a in alphas]))
+def jobs(config: MountainCarConfig):
+    for figure in [f for f in ("10.2", "10.1") if config.figure in ("all", f)]:
+        num_seeds, num_episodes, snapshots = mc.book_workload(figure, config.quick,
+                                                              config.num_seeds, config.num_episodes)
+        num_logs, steps_per_log, log_x = mc.log_schedule(
+            num_episodes, config.max_episode_steps, config.block_steps, config.logs_per_chunk)
+        program = mc.sarsa_program(config.features(), num_episodes,
+                                   max_episode_steps=config.max_episode_steps,
+                                   next_action=config.next_action, snapshot_episodes=snapshots,
+                                   block_steps=config.block_steps)
+        points = grid(config, figure)
+        yield Job(f"Fig {figure}", program, [p for _, p in points], num_seeds, num_logs,
+                  steps_per_log, log_x=log_x, unit="env steps",
+                  postfix=latest_mean("episodes", "episodes"),
+                  grid_labels=[label for label, _ in points], info=snapshots)
 
 
-def cost_to_go(w: np.ndarray, features: FeatureMap, size: int = 60):
-    """-max_a q(s, a) on a ``size x size`` grid of (position, velocity), ``[size, size]``."""
-    positions = np.linspace(-1.2, 0.6, size)
-    velocities = np.linspace(-0.07, 0.07, size)
-    grid = jnp.stack(jnp.meshgrid(positions, velocities, indexing="ij"), -1).reshape(-1, 2)
-    q = jax.vmap(lambda s: q_values(jnp.asarray(w), features, NUM_ACTIONS, s))(grid)
-    return positions, velocities, -np.asarray(q.max(-1)).reshape(size, size)
-
-
-def figure_10_2(config: MountainCarConfig, quick: bool, checkpoints: Path | None = None,
-                logger=None):
-    num_seeds = config.num_seeds or (2 if quick else 100)
-    num_episodes = 20 if quick else config.num_episodes
-    res = run_sarsa(config, config.alphas, num_seeds, num_episodes, checkpoints=checkpoints,
-                    name="Fig 10.2", logger=logger)
-    lengths = np.asarray(res.final.lengths, np.float64)  # [alpha, seed, episode]
-    capped = np.asarray(res.final.truncated)
-    per_alpha, headlines = {}, {}
-    for g, alpha in enumerate(config.alphas):
-        entry = {"alpha": alpha, "step_size": alpha / config.num_tilings,
-                 "num_seeds": num_seeds, "num_episodes": num_episodes}
-        for e in REPORT_EPISODES:
-            if e <= num_episodes:
-                entry[f"steps_episode_{e}"] = report.summary_stats(lengths[g, :, e - 1])
-        entry["steps_mean_all_episodes"] = report.summary_stats(lengths[g].mean(-1))
-        entry["capped_episodes"] = int(capped[g].sum())
-        entry["runs_with_capped_episodes"] = int(capped[g].any(-1).sum())
-        entry["diverged_seeds"] = np.flatnonzero(res.diverged_at[g] >= 0).tolist()
-        per_alpha[f"alpha={alpha}/{config.num_tilings}"] = entry
-        headlines[f"Fig 10.2: alpha={alpha}/{config.num_tilings}"] = stats.headline(
+def record(config: MountainCarConfig, job: Job, results) -> Record:
+    final, snapshots = results.final, job.info
+    lengths = np.asarray(final.lengths, np.float64)  # [point, seed, episode]
+    common = {"run_s": results.run_s, "compile_s": results.compile_s,
+              "env_steps": int(final.steps.sum())}
+    if snapshots:  # Figure 10.1: the cost-to-go of seed 0, as the book's single run
+        positions, velocities, cost = mc.cost_to_go_surfaces(final.snapshots[0, 0],
+                                                             config.features())
+        return Record(summary={"figures": {"10.1": {
+            "alpha": config.alpha_10_1, "snapshot_episodes": list(snapshots),
+            "num_seeds": job.num_seeds, "max_cost_to_go": [float(c.max()) for c in cost],
+            "steps_last_episode": report.summary_stats(lengths[0, :, -1]),
+            "capped_episodes": int(final.truncated.sum()), **common}}},
+            arrays={"cost_to_go_10_1": cost, "cost_to_go_positions": positions,
+                    "cost_to_go_velocities": velocities})
+    rec, num_episodes = Record(arrays={"steps_10_2": lengths}), lengths.shape[-1]
+    per_alpha = {}
+    for g, (label, point) in enumerate(zip(job.grid_labels, job.hparams)):
+        key = ", ".join(f"alpha={v}/{config.num_tilings}" if k == "alpha" else f"{k}={v:g}"
+                        for k, v in label.items())
+        per_alpha[key] = {**label, "step_size": float(point.step_size),
+                          "num_seeds": job.num_seeds, "num_episodes": num_episodes,
+                          **control.episode_summary(lengths[g], final.truncated[g],
+                                                    (1, 10, 100, 500)),
+                          "diverged_seeds": np.flatnonzero(results.diverged_at[g] >= 0).tolist()}
+        rec.headlines[f"Fig 10.2: {key}"] = stats.headline(
             f"mean steps per episode over {num_episodes} episodes", lengths[g].mean(-1),
             higher_is_better=False, task="MountainCar")
-    summary = {"headlines": headlines, "per_alpha": per_alpha,
-               "run_s": res.run_s, "compile_s": res.compile_s,
-               "env_steps": int(res.final.steps.sum()),
-               "max_env_steps_per_run": int(res.final.steps.max()),
-               "num_devices": res.num_devices}
-    rows = report.metric_rows({"steps": lengths},
-                              [{"figure": "10.2", "alpha": a} for a in config.alphas],
-                              "episode", np.arange(1, num_episodes + 1))
-    return summary, rows, lengths, res
+    rec.summary = {"figures": {"10.2": {"per_alpha": per_alpha, **common,
+                                        "max_env_steps_per_run": int(final.steps.max()),
+                                        "num_devices": results.num_devices}}}
+    rec.rows = report.metric_rows({"steps": lengths},
+                                  [{"figure": "10.2", **label} for label in job.grid_labels],
+                                  "episode", np.arange(1, num_episodes + 1))
+    return rec
 
 
-def figure_10_1(config: MountainCarConfig, quick: bool, checkpoints: Path | None = None,
-                logger=None):
-    num_seeds = config.num_seeds or 1
-    snapshots = (1, 2, 4, 8, 12) if quick else SNAPSHOTS_10_1
-    res = run_sarsa(config, (config.alpha_10_1,), num_seeds, snapshots[-1], snapshots,
-                    checkpoints=checkpoints, name="Fig 10.1", logger=logger)
-    w = np.asarray(res.final.snapshots[0, 0])  # seed 0, as the book's single run
-    surfaces = [cost_to_go(w[i], config.features()) for i in range(len(snapshots))]
-    lengths = np.asarray(res.final.lengths[0], np.float64)
-    summary = {"alpha": config.alpha_10_1, "snapshot_episodes": list(snapshots),
-               "num_seeds": num_seeds,
-               "max_cost_to_go": [float(s[2].max()) for s in surfaces],
-               "steps_last_episode": report.summary_stats(lengths[:, -1]),
-               "capped_episodes": int(res.final.truncated.sum()),
-               "run_s": res.run_s, "compile_s": res.compile_s,
-               "env_steps": int(res.final.steps.sum())}
-    return summary, surfaces, snapshots, res
-
-
-def draw(results: dict, config: MountainCarConfig):
+def figure(run):
     import matplotlib.pyplot as plt
 
-    panels = ("10.1" in results) * 5 + ("10.2" in results)
+    figures, arrays = run.summary["figures"], run.arrays
+    snapshots = figures["10.1"]["snapshot_episodes"] if "10.1" in figures else []
+    panels = len(snapshots) + ("10.2" in figures)
     fig, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 3.4), squeeze=False)
-    axes = list(axes[0])
-    if "10.1" in results:
-        _, surfaces, snapshots, _ = results["10.1"]
-        for ax, (pos, vel, ctg), episode in zip(axes, surfaces, snapshots):
-            im = ax.imshow(ctg.T, origin="lower", aspect="auto", cmap="viridis",
-                           extent=(pos[0], pos[-1], vel[0], vel[-1]))
-            ax.set(title=f"Episode {episode}", xlabel="position", ylabel="velocity")
-            fig.colorbar(im, ax=ax, label="-max_a q")
-        axes = axes[5:]
-    if "10.2" in results:
-        _, _, lengths, _ = results["10.2"]
-        ax = axes[0]
+    for ax, cost, episode in zip(axes[0], arrays.get("cost_to_go_10_1", []), snapshots):
+        pos, vel = arrays["cost_to_go_positions"], arrays["cost_to_go_velocities"]
+        im = ax.imshow(cost.T, origin="lower", aspect="auto", cmap="viridis",
+                       extent=(pos[0], pos[-1], vel[0], vel[-1]))
+        ax.set(title=f"Episode {episode}", xlabel="position", ylabel="velocity")
+        fig.colorbar(im, ax=ax, label="-max_a q")
+    if "10.2" in figures:
+        ax, lengths = axes[0][-1], arrays["steps_10_2"]
         episodes = np.arange(1, lengths.shape[-1] + 1)
-        for g, alpha in enumerate(config.alphas):
+        for g, label in enumerate(figures["10.2"]["per_alpha"]):
             mean, low, high = stats.bootstrap_band(lengths[g])
-            line, = ax.plot(episodes, mean, label=f"alpha={alpha}/{config.num_tilings}")
+            line, = ax.plot(episodes, mean, label=label)
             ax.fill_between(episodes, low, high, color=line.get_color(), alpha=0.2)
         ax.set(yscale="log", xlabel="episode", ylabel="steps per episode (log scale)",
                title=f"Figure 10.2 ({lengths.shape[1]} runs, 95% bootstrap CI)")
@@ -241,43 +173,7 @@ def draw(results: dict, config: MountainCarConfig):
     return fig
 
 
-def main(config: MountainCarConfig) -> Path | None:
-    """Run the requested figures, write ``runs/mountain_car/<timestamp>/``, return its path."""
-    t0 = time.perf_counter()
-    checkpoints = config.checkpoint_root("mountain_car")
-    results, summary, rows = {}, {"headlines": {}, "figures": {}}, []
-    with config.logging("mountain_car", checkpoints) as logger:
-        if "10.2" in config.figures:
-            results["10.2"] = figure_10_2(config, config.quick, checkpoints, logger)
-        if "10.1" in config.figures:
-            results["10.1"] = figure_10_1(config, config.quick, checkpoints, logger)
-    if "10.2" in results:
-        summary["figures"]["10.2"], rows = results["10.2"][0], results["10.2"][1]
-        summary["headlines"].update(summary["figures"]["10.2"].pop("headlines"))
-    if "10.1" in results:
-        summary["figures"]["10.1"] = results["10.1"][0]
-    summary["wall_s"] = time.perf_counter() - t0
-    arrays = {}
-    if "10.1" in results:
-        arrays["cost_to_go_10_1"] = np.stack([s[2] for s in results["10.1"][1]])
-    if "10.2" in results:
-        arrays["steps_10_2"] = results["10.2"][2]
-    if not distributed.is_main_process():
-        return None  # every process has every result; process 0 writes them
-    path = report.write_run("mountain_car", config, summary, rows,
-                            {"figure": draw(results, config)}, root=config.out, arrays=arrays)
-    if "10.2" in summary["figures"]:
-        f = summary["figures"]["10.2"]
-        for label, e in f["per_alpha"].items():
-            head = summary["headlines"][f"Fig 10.2: {label}"]
-            print(f"Fig 10.2  {label:<12} mean steps/episode {stats.describe(head)}"
-                  f"  capped episodes {e['capped_episodes']}")
-        print(f"Fig 10.2  run {f['run_s']:.2f} s (compile {f['compile_s']:.2f} s)")
-    if "10.1" in summary["figures"]:
-        f = summary["figures"]["10.1"]
-        print(f"Fig 10.1  run {f['run_s']:.2f} s (compile {f['compile_s']:.2f} s)")
-    return finish(path, [r[-1] for r in results.values()])
-
+STUDY = Study("mountain_car", jobs, record, figure)
 
 if __name__ == "__main__":
-    cli(MountainCarConfig, main)  # devices and processes: see experiments/__init__.py
+    cli(MountainCarConfig, STUDY)  # devices and processes: see experiments/__init__.py

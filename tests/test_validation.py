@@ -13,7 +13,7 @@ import pytest
 from experiments import random_walk as rw_exp
 from rlfa import checkpoint, envs, nets, replay, runner
 from rlfa.control import dqn
-from rlfa.control.linear_q import control_hparams
+from rlfa.control.linear_values import control_hparams
 from rlfa.features.fourier import fourier_basis
 from rlfa.features.one_hot import one_hot
 from rlfa.features.polynomial import polynomial_basis

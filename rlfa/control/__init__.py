@@ -1,24 +1,50 @@
-"""Control agents: semi-gradient SARSA, linear and tabular Q-learning, and their episode loop."""
+"""Control agents: semi-gradient SARSA, linear and tabular Q-learning, and their episode loop.
 
-from rlfa.control.episodes import ControlCarry, episodic_control
-from rlfa.control.linear_q import ControlHParams, LinearQState, control_hparams, linear_q
+One course algorithm per module: :mod:`~rlfa.control.sarsa`,
+:mod:`~rlfa.control.q_learning`, :mod:`~rlfa.control.tabular_q`; what the
+linear ones share (hyperparameters, weights, action values) is
+:mod:`~rlfa.control.linear_values`; the loop that runs them is
+:mod:`~rlfa.control.episodes`, and Sutton & Barto's Mountain Car program
+:mod:`~rlfa.control.mountain_car`.
+"""
+
+from rlfa.control.episodes import (
+    ActionRule,
+    ControlCarry,
+    act_afresh,
+    episode_summary,
+    episodic_control,
+)
+from rlfa.control.linear_values import (
+    ControlHParams,
+    ControlSweep,
+    LinearQState,
+    control_hparams,
+    linear_q,
+)
 from rlfa.control.policies import epsilon_greedy, epsilon_greedy_from_noise
-from rlfa.control.q_learning import TabularQState, linear_q_learning, q_table, tabular_q_learning
-from rlfa.control.sarsa import SarsaTransition, sarsa_transition, semi_gradient_sarsa
+from rlfa.control.q_learning import linear_q_learning
+from rlfa.control.sarsa import SarsaTransition, sarsa_actions, sarsa_transition, semi_gradient_sarsa
+from rlfa.control.tabular_q import TabularQState, q_table, tabular_q_learning
 
 __all__ = [
+    "ActionRule",
     "ControlCarry",
     "ControlHParams",
+    "ControlSweep",
     "LinearQState",
     "SarsaTransition",
     "TabularQState",
+    "act_afresh",
     "control_hparams",
+    "episode_summary",
     "episodic_control",
     "epsilon_greedy",
     "epsilon_greedy_from_noise",
     "linear_q",
     "linear_q_learning",
     "q_table",
+    "sarsa_actions",
     "sarsa_transition",
     "semi_gradient_sarsa",
     "tabular_q_learning",

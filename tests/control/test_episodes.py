@@ -11,9 +11,10 @@ from rlfa.control import (
     episodic_control,
     epsilon_greedy_from_noise,
     linear_q,
+    sarsa_actions,
     semi_gradient_sarsa,
 )
-from rlfa.control.linear_q import precomputed
+from rlfa.control.linear_values import precomputed
 from rlfa.envs.mountain_car import MountainCar
 from rlfa.features import tile_coding
 
@@ -26,8 +27,9 @@ def _mountain_car(cap: int, num_episodes: int, cached: bool, next_action: str = 
     params = env.default_params.replace(max_steps_in_episode=cap)
     agent_map, observe = (precomputed(FEATURES), FEATURES) if cached else (FEATURES, None)
     program = episodic_control(env, params, semi_gradient_sarsa(agent_map, 3),
-                               linear_q(agent_map, 3), 3, num_episodes=num_episodes, sarsa=True,
-                               next_action=next_action, block_steps=16, observe=observe)
+                               linear_q(agent_map, 3), 3, num_episodes=num_episodes,
+                               actions=sarsa_actions(next_action), block_steps=16,
+                               observe=observe)
     return runner.run(program, HPARAMS, seed=5, num_seeds=2, num_logs=4, steps_per_log=20,
                       num_devices=1, progress=False).final
 

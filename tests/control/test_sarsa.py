@@ -13,6 +13,7 @@ from rlfa.control import (
     episodic_control,
     epsilon_greedy,
     linear_q,
+    sarsa_actions,
     sarsa_transition,
     semi_gradient_sarsa,
 )
@@ -97,10 +98,10 @@ def _chain_sarsa(stop_at_truncation: bool, next_action: str = "reuse"):
     agent = semi_gradient_sarsa(features, 2)
     if stop_at_truncation:  # the pitfall: one `done` for termination and truncation
         inner = agent.update
-        agent = agent._replace(update=lambda s, h, tr: inner(
-            s, h, tr._replace(terminated_t=tr.terminated_t | tr.truncated_t)))
+        agent = agent._replace(update=lambda s, h, tr, active=True: inner(
+            s, h, tr._replace(terminated_t=tr.terminated_t | tr.truncated_t), active))
     program = episodic_control(env, params, agent, linear_q(features, 2), 2, num_episodes=4000,
-                               sarsa=True, next_action=next_action, block_steps=64)
+                               actions=sarsa_actions(next_action), block_steps=64)
     hparams = runner.stack_hparams([ControlHParams(0.02, 1.0, 0.9)])
     results = runner.run(program, hparams, seed=3, num_seeds=8, num_logs=2, steps_per_log=100,
                          num_devices=1, progress=False)
@@ -115,3 +116,18 @@ def test_sarsa_learns_the_infinite_horizon_values_through_truncation():
     np.testing.assert_allclose(q, q_pi, atol=0.25)
     q_wrong = _chain_sarsa(stop_at_truncation=True)
     assert np.abs(q_wrong - q_pi).max() > 1.5
+
+
+def test_an_inactive_update_writes_nothing():
+    agent = semi_gradient_sarsa(one_hot(2), 2)
+    tr = sarsa_transition(Transition(jnp.float32(0), jnp.int32(1), jnp.float32(0.5),
+                                     jnp.bool_(False), jnp.bool_(False), jnp.float32(1)),
+                          jnp.int32(0))
+    state, metrics = agent.update(LinearQState(W0), HP, tr, active=jnp.bool_(False))
+    np.testing.assert_array_equal(state.w, W0)
+    np.testing.assert_allclose(metrics["td_error"], -0.7, rtol=1e-6)  # still reported
+
+
+def test_bad_next_action_names_the_field():
+    with pytest.raises(ValueError, match="next_action"):
+        sarsa_actions("later")

@@ -1,4 +1,5 @@
-"""experiments.mountain_car: quick runs write their files; Mountain Car steps match gymnax's."""
+"""experiments.mountain_car: quick runs write their files (and redraw from them), a sweep gives one
+headline per point; Mountain Car steps match gymnax's."""
 
 import json
 
@@ -9,12 +10,14 @@ import numpy as np
 import pytest
 
 from experiments import mountain_car as mc
+from rlfa.control import ControlSweep
 from rlfa.envs.mountain_car import MountainCar
 from rlfa.envs.noise import step_with_noise
+from rlfa.study import redraw
 
 
 def test_quick_run_writes_both_figures(tmp_path):
-    path = mc.main(mc.MountainCarConfig(quick=True, out=str(tmp_path), progress=False))
+    path = mc.STUDY.run(mc.MountainCarConfig(quick=True, out=str(tmp_path), progress=False))
     for name in ("config.json", "metrics.csv", "summary.json", "figure.png", "metrics.npz"):
         assert (path / name).is_file()
     summary = json.loads((path / "summary.json").read_text())
@@ -29,6 +32,21 @@ def test_quick_run_writes_both_figures(tmp_path):
     arrays = np.load(path / "metrics.npz")
     assert arrays["steps_10_2"].shape == (3, 2, 20) and (arrays["steps_10_2"] > 0).all()
     assert np.isfinite(arrays["cost_to_go_10_1"]).all()
+    (path / "figure.png").unlink()
+    assert redraw(path) == path / "figure.png" and (path / "figure.png").is_file()
+
+
+def test_sweep_gives_one_headline_per_point(tmp_path):
+    # --sweep.step-size replaces the alphas; epsilon is crossed with it: 2 x 2 points.
+    config = mc.MountainCarConfig(quick=True, figure="10.2", num_seeds=1, out=str(tmp_path),
+                                  progress=False, sweep=ControlSweep(step_size=("0.5/8", "0.2/8"),
+                                                                     epsilon=("0", "0.1")))
+    summary = json.loads((mc.STUDY.run(config) / "summary.json").read_text())
+    assert list(summary["headlines"]) == [
+        f"Fig 10.2: step_size={s:g}, epsilon={e:g}" for s in (0.0625, 0.025) for e in (0, 0.1)]
+    entries = list(summary["figures"]["10.2"]["per_alpha"].values())
+    assert [(e["step_size"], e["epsilon"]) for e in entries] == [
+        (0.0625, 0.0), (0.0625, 0.1), (0.025, 0.0), (0.025, 0.1)]
 
 
 def test_steps_match_gymnax():
@@ -63,6 +81,8 @@ def test_steps_match_gymnax():
     ({"tile_highs": (0.6, 0.05)}, "tile_highs"),
     ({"figure": "10.3"}, "figure"),
     ({"next_action": "later"}, "next_action"),
+    ({"sweep": ControlSweep(epsilon=("0.1", "1.5"))}, "epsilon"),
+    ({"sweep": ControlSweep(step_size=("-0.1",))}, "step_size"),
 ])
 def test_bad_config_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):

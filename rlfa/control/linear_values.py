@@ -1,18 +1,28 @@
-"""What the linear action-value agents share: hyperparameters, state, q and the policy.
+"""Linear action values, and what the linear control agents share.
 
 ``q(s, a) = w . phi(s, a)`` with the state-action features of
 :func:`rlfa.features.state_action` (Sutton & Barto §10.1): weights ``[d * A]``,
 action a's block holding ``phi(s)``'s weights. Only the ``A * k`` weights of
 the ``k`` active features are read and only ``k`` are written per step, so a
 tile-coded agent costs O(k * A) per step, not O(d * A).
+
+Semi-gradient SARSA (:mod:`rlfa.control.sarsa`), linear Q-learning
+(:mod:`rlfa.control.q_learning`) and tabular Q-learning
+(:mod:`rlfa.control.tabular_q`) share from here their hyperparameters
+(:class:`ControlHParams`, swept from the command line by :class:`ControlSweep`),
+their weights and initial values, their epsilon-greedy policy, the action values
+the episode loop acts on (:func:`linear_q`, :func:`precomputed`) and the
+cost-to-go surface of a 2-D state (:func:`cost_to_go`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rlfa.config import check_in_range, check_positive
 from rlfa.control.policies import epsilon_greedy
@@ -26,8 +36,7 @@ class ControlHParams(NamedTuple):
 
     Attributes:
       step_size: alpha > 0, per weight (for tile coding with n tilings the book's
-        "alpha = 0.5/8" is ``0.5 / n`` here). A zero step size leaves the
-        weights unchanged: the episodic program freezes finished runs so.
+        "alpha = 0.5/8" is ``0.5 / n`` here).
       epsilon: exploration probability in [0, 1].
       gamma: discount in [0, 1].
     """
@@ -35,6 +44,19 @@ class ControlHParams(NamedTuple):
     step_size: Array
     epsilon: Array
     gamma: Array
+
+
+@dataclasses.dataclass(frozen=True)
+class ControlSweep:
+    """Control hyperparameters to sweep (``--sweep.NAME v1 v2 ...``), each point in the same
+    compiled program (see :meth:`rlfa.study.StudyOptions.grid`)."""
+
+    step_size: tuple[str, ...] = ()
+    """Step sizes per weight replacing the configuration's own, e.g. 0.1/8 0.5/8 (alpha/tilings)."""
+    epsilon: tuple[str, ...] = ()
+    """Exploration probabilities in [0, 1]."""
+    gamma: tuple[str, ...] = ()
+    """Discounts in [0, 1]."""
 
 
 def control_hparams(step_size: float, epsilon: float, gamma: float = 1.0) -> ControlHParams:
@@ -108,3 +130,24 @@ def precomputed(feature_map: FeatureMap) -> FeatureMap:
 
     return FeatureMap(feature_map.num_features, feature_map.num_active, fn,
                       f"precomputed {feature_map.name}")
+
+
+def cost_to_go(w: np.ndarray, feature_map: FeatureMap, num_actions: int,
+               lows: tuple[float, float], highs: tuple[float, float], size: int = 60):
+    """``-max_a q(s, a)`` over a ``size x size`` grid of a 2-D state (S&B Figure 10.1).
+
+    Args:
+      w: weights ``[d * A]`` of ``state_action(feature_map, num_actions)``.
+      feature_map: the state features of a 2-D observation (e.g. position, velocity).
+      num_actions: A.
+      lows, highs: the grid's corners, per state dimension.
+      size: grid points per dimension.
+
+    Returns:
+      ``(xs [size], ys [size], cost [size, size])``, ``cost[i, j]`` at ``(xs[i], ys[j])``.
+    """
+    xs = np.linspace(lows[0], highs[0], size)
+    ys = np.linspace(lows[1], highs[1], size)
+    grid = jnp.stack(jnp.meshgrid(xs, ys, indexing="ij"), -1).reshape(-1, 2)
+    q = jax.vmap(lambda s: q_values(jnp.asarray(w), feature_map, num_actions, s))(grid)
+    return xs, ys, -np.asarray(q.max(-1)).reshape(size, size)
