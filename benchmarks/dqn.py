@@ -9,10 +9,10 @@ Two hyperparameter sets: ``purejaxrl`` (PureJaxRL's published CartPole DQN:
 10 envs, 500k env steps, buffer 10k, batch 128, learning starts at 10k, one
 update per 10 env steps, target copied every 500, Adam 2.5e-4, epsilon 1 to
 0.05 over 250k, gamma 0.99, MLP 120-84) and ``rlfa`` (``experiments.dqn``'s
-CartPole defaults, 100k env steps). For each, 1, 8 and 64 seeds run on one host
-device and spread over all of them (one per core); every case runs in a fresh
-process, so its peak memory (max RSS) is its own. Compile time is apart from
-run time.
+CartPole defaults, ``rlfa.control.dqn.runs.CARTPOLE``, 100k env steps). For
+each, 1, 8 and 64 seeds run on one host device and spread over all of them (one
+per core); every case runs in a fresh process, so its peak memory (max RSS) is
+its own. Compile time is apart from run time.
 
 The profile, at one seed on one device, runs the same loop three ways, so the
 differences say where the time goes: ``train``; ``no_update`` (acting,
@@ -48,11 +48,10 @@ import numpy as np
 
 from benchmarks import harness
 from benchmarks.harness import Column
-from experiments import dqn as dqn_exp
 from rlfa import config as cfg
 from rlfa import report, runner
-from rlfa.control.dqn import DQNConfig, make_agent
-from rlfa.control.dqn_train import make_program, plan
+from rlfa.control.dqn import DQNConfig, DQNSetup, make_agent, make_program, plan, runs
+from rlfa.control.dqn import train as dqn_train
 from rlfa.study import absolute_paths
 from rlfa.types import Transition
 
@@ -63,7 +62,7 @@ PUREJAXRL = DQNConfig(
     warmup_steps=10_000, train_frequency=10, gradient_steps=1, target_period=500,
     epsilon_decay_steps=250_000, learning_rate=2.5e-4, epsilon_start=1.0, epsilon_end=0.05,
     gamma=0.99, tau=1.0, double=False, huber=False, num_eval_episodes=10)
-SETTINGS = {"purejaxrl": (PUREJAXRL, 500_000), "rlfa": (dqn_exp.CARTPOLE, 100_000)}
+SETTINGS = {"purejaxrl": (PUREJAXRL, 500_000), "rlfa": (runs.CARTPOLE, 100_000)}
 # Quoted, never measured by this module: PureJaxRL's own DQN at its CartPole settings.
 PUREJAXRL_REFERENCE_QUOTED = {
     "run_s": {"1": 8.4, "8": 68.1},
@@ -121,7 +120,7 @@ def case_config(settings: str, replay: str, quick: bool,
     total = total_steps or total
     dqn = dataclasses.replace(dqn, replay_impl=replay)
     if quick:
-        quick = dqn_exp.quick_dqn(dqn)
+        quick = runs.quick_dqn(dqn)
         warmup = max(dqn.num_envs, quick.warmup_steps // dqn.num_envs * dqn.num_envs)
         dqn = dataclasses.replace(quick, num_envs=dqn.num_envs, warmup_steps=warmup,
                                   train_frequency=dqn.train_frequency)
@@ -159,13 +158,34 @@ def bare_update_us(dqn: DQNConfig, repeats: int, num_batches: int = 64) -> float
     return best / repeats * 1e6
 
 
+def _sample_only(dqn: DQNConfig, parts: dqn_train.DQNParts) -> dqn_train.Learn:
+    """Every gradient step's mini-batch sampling, but no update."""
+
+    def touch(agent_state, hp, batch):  # use the batch, so the sampling is not optimised away
+        return agent_state, sum(jnp.sum(x.astype(jnp.float32)) for x in jax.tree.leaves(batch))
+
+    return dqn_train.repeat_updates(dqn, parts.buffer, touch)
+
+
+def loop_variant(dqn: DQNConfig, mode: str) -> DQNSetup:
+    """The training program (``train``), or, to profile the loop by subtraction, the same
+    loop ``no_update`` (everything but the gradient updates: acting, environments, replay
+    writes and mini-batch sampling) or ``act`` (the ceiling: environments stepped with
+    actions chosen by the network's forward pass, nothing else)."""
+    if mode == "train":
+        return make_program(dqn)
+    parts = dqn_train.build_parts(dqn, store=mode != "act")
+    learn = _sample_only(dqn, parts) if mode == "no_update" else dqn_train.no_learning
+    return dqn_train.assemble(dqn, parts, learn)
+
+
 def run_case(case: dict) -> dict:
     """Time one case in this process."""
     dqn, total = case_config(case["settings"], case["replay"], case["quick"],
                              case.get("total_steps"))
     if case["mode"] == "bare":
         return {**case, "us_per_update": bare_update_us(dqn, 50 if case["quick"] else 2000)}
-    setup = make_program(dqn, case["mode"])
+    setup = loop_variant(dqn, case["mode"])
     steps_per_log, env_steps = plan(dqn, total, case["num_logs"])
     num_devices = 1 if case["devices"] == "one" else None
     results = runner.run(setup.program, runner.stack_hparams([dqn.hparams()]), seed=0,
@@ -174,7 +194,7 @@ def run_case(case: dict) -> dict:
     train_steps = steps_per_log * case["num_logs"]
     updates = train_steps * dqn.gradient_steps if case["mode"] == "train" else 0
     seeds = case["seeds"]
-    final = dqn_exp.greedy_return(results.metrics)[0, :, -1]
+    final = runs.greedy_return(results.metrics)[0, :, -1]
     return {**case, "num_devices": results.num_devices, "env_steps_per_seed": int(env_steps[-1]),
             "updates_per_seed": updates, "compile_s": results.compile_s, "run_s": results.run_s,
             "env_steps_per_s": env_steps[-1] * seeds / results.run_s,
@@ -333,4 +353,4 @@ def main(config: BenchmarkConfig) -> Path:
 
 
 if __name__ == "__main__":  # devices and processes: see benchmarks/__init__.py
-    harness.worker_or_cli(run_case, BenchmarkConfig, main, omit_prefixes=True)
+    harness.worker_or_cli(run_case, BenchmarkConfig, main)

@@ -60,13 +60,13 @@ def run_worker(module: str, case: dict, cpu_devices: int | None = None) -> dict:
 
 
 def worker_or_cli(worker: Callable[[dict], dict], config_type: type,
-                  main: Callable[[Any], Any], *, omit_prefixes: bool = False) -> None:
+                  main: Callable[[Any], Any]) -> None:
     """A benchmark's ``__main__``: ``--worker JSON`` times one case and prints its result as
     JSON (for :func:`run_worker`); any other command line goes to :func:`rlfa.study.cli`."""
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
         print(json.dumps(worker(json.loads(sys.argv[2]))))
     else:
-        cli(config_type, main, omit_prefixes=omit_prefixes)
+        cli(config_type, main)
 
 
 def peak_rss_mb() -> float:

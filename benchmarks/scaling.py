@@ -122,9 +122,9 @@ class ScalingConfig:
 
 def _dqn_config():
     """experiments.dqn's CartPole agent, with a buffer that fits 1024 seeds and no evaluation."""
-    from experiments import dqn as dqn_exp
+    from rlfa.control.dqn.runs import CARTPOLE
 
-    return dataclasses.replace(dqn_exp.CARTPOLE, buffer_capacity=10_000, num_eval_episodes=0)
+    return dataclasses.replace(CARTPOLE, buffer_capacity=10_000, num_eval_episodes=0)
 
 
 def build(workload: str, budget: int):
@@ -157,7 +157,7 @@ def build(workload: str, budget: int):
             actions=control.sarsa_actions(), block_steps=MC_BLOCK_STEPS)
         hparams = control.ControlHParams(0.5 / 8, 0.0, 1.0)
         return program, hparams, steps_per_log, 0
-    from rlfa.control.dqn_train import make_program, plan
+    from rlfa.control.dqn import make_program, plan
 
     dqn = _dqn_config()
     steps_per_log, _ = plan(dqn, dqn.warmup_steps + budget, NUM_LOGS)

@@ -2,39 +2,25 @@
 
     python -m experiments.dqn_ladder                   # CartPole-v1 and Acrobot-v1, 16 seeds
     python -m experiments.dqn_ladder --envs CartPole-v1 --num-seeds 32
+    python -m experiments.dqn_ladder --base.learning-rate 5e-4 --base.target-period 1000
     python -m experiments.dqn_ladder --quick           # seconds, for tests
 
-Four rungs with identical budgets (environment steps, warm-up, updates, network,
-optimizer, exploration), each adding one idea of Mnih et al. (2015):
-
-1. online Q-learning with a neural network: one update on the newest
-   transitions, bootstrapping from the network being updated;
-2. + experience replay: mini-batches drawn uniformly from a buffer;
-3. + fixed Q-targets: bootstrap from a target network copied every C steps;
-4. DQN: all of the above with the Huber loss and Double DQN targets.
-
-Each rung runs all its seeds in one compiled program; one figure holds every
-environment's curves (mean greedy return, 95% CI over seeds).
+Four rungs with identical budgets, each adding one idea of Mnih et al. (2015)
+(:mod:`rlfa.control.dqn.ladder`): online Q-learning with a neural network, +
+experience replay, + fixed Q-targets, and DQN (+ the Huber loss and Double DQN
+targets). Each rung runs all its seeds (and ``--sweep.*`` points) in one compiled
+program; one figure holds every environment's curves (mean greedy return, 95% CI
+over seeds).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
-from pathlib import Path
 
-from experiments import dqn as dqn_exp
 from rlfa import config as cfg
-from rlfa import distributed, report, runner, stats
-from rlfa.control.dqn import DQNConfig
-from rlfa.study import StudyOptions, cli, finish
-
-RUNGS = {
-    "Q-learning + NN (online)": dict(replay=False, target_net=False, double=False, huber=False),
-    "+ experience replay": dict(replay=True, target_net=False, double=False, huber=False),
-    "+ fixed Q-targets": dict(replay=True, target_net=True, double=False, huber=False),
-    "DQN (+ Huber, Double)": dict(replay=True, target_net=True, double=True, huber=True),
-}
+from rlfa import report
+from rlfa.control.dqn import RUNGS, DQNConfig, DQNSweep, check_hparams, rung, runs
+from rlfa.study import Job, Record, Study, StudyOptions, cli
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +33,10 @@ class LadderConfig(StudyOptions):
 
     envs: tuple[str, ...] = ("CartPole-v1", "Acrobot-v1")
     """Environments (any gymnax name)."""
-    base: DQNConfig = dqn_exp.CARTPOLE
+    base: DQNConfig = runs.CARTPOLE
     """Settings shared by every rung (each rung sets replay, target_net, double, huber)."""
+    sweep: DQNSweep = DQNSweep()
+    """Hyperparameter values to run instead of --base's, in each rung's one program."""
     num_seeds: int = 16
     """Independent runs per rung and environment."""
     total_steps: int = 100_000
@@ -63,81 +51,60 @@ class LadderConfig(StudyOptions):
             dataclasses.replace(self.base, env=env)  # validates the name (lists valid ones)
         for name in ("num_seeds", "total_steps", "num_logs"):
             cfg.check_positive_int(name, getattr(self, name))
+        for point in self.grid(self.base.hparams()):
+            check_hparams(point)
 
-    def rung(self, env: str, rung: str) -> DQNConfig:
+    def rung(self, env: str, name: str) -> DQNConfig:
         """The configuration of one rung on one environment."""
-        base = dqn_exp.quick_dqn(self.base) if self.quick else self.base
-        return dataclasses.replace(base, env=env, **RUNGS[rung])
-
-    @property
-    def run_envs(self) -> tuple[str, ...]:
-        """The environments actually run (one rung compiles per environment: --quick keeps one)."""
-        return self.envs[:1] if self.quick else self.envs
-
-    @property
-    def workload(self) -> tuple[int, int, int]:
-        """(num_seeds, total_steps, num_logs) actually run."""
-        if self.quick:
-            return min(self.num_seeds, 2), dqn_exp.QUICK_STEPS, 2
-        return self.num_seeds, self.total_steps, self.num_logs
+        return rung(runs.quick_dqn(self.base) if self.quick else self.base, env, name)
 
 
-def draw(curves: dict[str, dict[str, dqn_exp.DQNRun]]):
+def jobs(config: LadderConfig):
+    # One rung compiles per environment: --quick keeps the first.
+    envs = config.envs[:1] if config.quick else config.envs
+    num_seeds, total_steps, num_logs = (min(config.num_seeds, 2), runs.QUICK_STEPS, 2) \
+        if config.quick else (config.num_seeds, config.total_steps, config.num_logs)
+    for env in envs:
+        for label in RUNGS:
+            yield runs.job(f"{env}: {label}", config.rung(env, label),
+                           config.grid(config.base.hparams()), num_seeds=num_seeds,
+                           total_steps=total_steps, num_logs=num_logs)
+
+
+def record(config: LadderConfig, job: Job, results) -> Record:
+    env, rec, rungs = job.info.env, Record(), {}
+    label = job.name.removeprefix(f"{env}: ")
+    for run, point in zip(runs.runs(job, results), job.info.labels):
+        name = runs.point_name(label, point)
+        rungs[name] = runs.run_summary(run, env)
+        rec.headlines[f"{env}: {name}"] = rungs[name].pop("headline")
+        rec.arrays[f"{env}: {name} greedy_return"] = run.greedy
+        rec.arrays[f"{env}: {name} env_steps"] = run.env_steps
+        rec.rows += report.metric_rows({"greedy_return": run.greedy[None]},
+                                       [{"env": env, "rung": label, **point}], "env_steps",
+                                       run.env_steps)
+    rec.summary = {"envs": {env: rungs}, "num_seeds": job.num_seeds}
+    return rec
+
+
+def figure(run):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4), squeeze=False)
-    for ax, (env, runs) in zip(axes[0], curves.items()):
-        for label, run in runs.items():
-            dqn_exp.plot_curves(ax, run.env_steps, run.greedy, label)
+    envs = run.summary["envs"]
+    fig, axes = plt.subplots(1, len(envs), figsize=(6 * len(envs), 4), squeeze=False)
+    for ax, (env, rungs) in zip(axes[0], envs.items()):
+        for name in rungs:
+            runs.plot_curves(ax, run.arrays[f"{env}: {name} env_steps"],
+                             run.arrays[f"{env}: {name} greedy_return"], name)
         ax.set(xlabel="environment steps per seed", ylabel="greedy return (mean, 95% CI)",
                title=env)
         ax.legend(fontsize=8)
-    num_seeds = len(next(iter(runs.values())).greedy)
-    fig.suptitle(f"From Q-learning with a neural network to DQN ({num_seeds} seeds each)")
+    fig.suptitle("From Q-learning with a neural network to DQN "
+                 f"({run.summary['num_seeds']} seeds each)")
     return fig
 
 
-def main(config: LadderConfig) -> Path | None:
-    """Run every rung on every environment, write ``runs/dqn_ladder/<timestamp>/``."""
-    t0 = time.perf_counter()
-    num_seeds, total_steps, num_logs = config.workload
-    curves: dict[str, dict[str, dqn_exp.DQNRun]] = {}
-    summary: dict = {"headlines": {}, "envs": {}, "num_seeds": num_seeds}
-    rows: list[dict] = []
-    results: list[runner.Results] = []
-    checkpoints = config.checkpoint_root("dqn_ladder")
-    with config.logging("dqn_ladder", checkpoints) as logger:
-        for env in config.run_envs:
-            curves[env], summary["envs"][env] = {}, {}
-            for label in RUNGS:
-                run = dqn_exp.train(config.rung(env, label), num_seeds=num_seeds,
-                                    total_steps=total_steps, num_logs=num_logs,
-                                    **config.run_options(checkpoints, f"{env}: {label}",
-                                                         logger=logger))
-                curves[env][label] = run
-                results.append(run.results)
-                summary["envs"][env][label] = dqn_exp.run_summary(run, env)
-                summary["headlines"][f"{env}: {label}"] = \
-                    summary["envs"][env][label].pop("headline")
-                rows += report.metric_rows({"greedy_return": run.greedy[None]},
-                                           [{"env": env, "rung": label}], "env_steps",
-                                           run.env_steps)
-    summary["run_s"] = sum(r["run_s"] for e in summary["envs"].values() for r in e.values())
-    summary["compile_s"] = sum(r["compile_s"] for e in summary["envs"].values()
-                               for r in e.values())
-    summary["wall_s"] = time.perf_counter() - t0
-    if not distributed.is_main_process():
-        return None  # every process has every result; process 0 writes them
-    path = report.write_run("dqn_ladder", config, summary, rows, {"figure": draw(curves)},
-                            root=config.out)
-    for env, rungs in summary["envs"].items():
-        for label, r in rungs.items():
-            head = summary["headlines"][f"{env}: {label}"]
-            print(f"{env:<12} {label:<26} final greedy return {stats.describe(head)}"
-                  f"  (run {r['run_s']:.1f} s)")
-    return finish(path, results)
-
+STUDY = Study("dqn_ladder", jobs, record, figure)
 
 if __name__ == "__main__":
-    # devices and processes: see experiments/__init__.py
-    cli(LadderConfig, main, omit_prefixes=True)
+    cli(LadderConfig, STUDY)  # devices and processes: see experiments/__init__.py

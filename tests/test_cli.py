@@ -151,7 +151,13 @@ def leaf_fields(config_type: type, prefix: str = "") -> list[tuple[str, str]]:
 
 def help_lines(text: str) -> dict[str, str]:
     """Flag -> its description, from tyro's help (a long flag has it on the next line)."""
-    rows = [re.sub(r"^[│ ]+|[│ ]+$", "", line) for line in text.splitlines()]
+    # With many options tyro sets its panels side by side, in columns of fixed width (each
+    # panel's top border ends "╮" where the next column's begins "╭"): read column by column.
+    text_lines = text.splitlines()
+    top = next((line for line in text_lines if line.startswith("╭")), "")
+    cuts = [0, *(m.start() + 1 for m in re.finditer("╮╭", top)), None]
+    rows = [re.sub(r"^[│ ]+|[│ ]+$", "", line[start:end])
+            for start, end in zip(cuts, cuts[1:]) for line in text_lines]
     lines = {}
     for i, row in enumerate(rows):
         if not row.startswith("-"):
@@ -187,9 +193,9 @@ def test_help_documents_every_field(module, tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (("--network", "cnn"), ("network", "CartPole-v1")),
-    (("--env", "Pendulum-v1"), ("Pendulum-v1", "action")),
-    (("--env", "RandomWalk1000"), ("RandomWalk1000", "action")),
+    (("--dqn.network", "cnn"), ("network", "CartPole-v1")),
+    (("--dqn.env", "Pendulum-v1"), ("Pendulum-v1", "action")),
+    (("--dqn.env", "RandomWalk1000"), ("RandomWalk1000", "action")),
 ])
 def test_dqn_configuration_errors_are_one_clear_line(args, words, tmp_path):
     proc = python_m("experiments.dqn", "--quick", *args, cwd=tmp_path, timeout=120)

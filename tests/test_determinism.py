@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from rlfa import prediction, runner
-from rlfa.control import dqn, dqn_train
+from rlfa.control import dqn
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("_resume_worker", ROOT / "tests/_resume_worker.py")
@@ -99,7 +99,7 @@ DQN_CONFIG = {"env": "CartPole-v1", "hidden": (8,), "num_envs": 2, "buffer_capac
 @functools.cache  # each call compiles; the clean two-seed run is shared by two tests
 def run_dqn(num_seeds: int, learning_rates=(1e-3,)):
     config = dqn.DQNConfig(**DQN_CONFIG)
-    setup = dqn_train.make_program(config)
+    setup = dqn.make_program(config)
     hparams = runner.stack_hparams([config.hparams()._replace(learning_rate=jnp.float32(lr))
                                     for lr in learning_rates])
     return runner.run(setup.program, hparams, seed=5, num_seeds=num_seeds, num_logs=2,

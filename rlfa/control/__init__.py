@@ -5,7 +5,10 @@ One course algorithm per module: :mod:`~rlfa.control.sarsa`,
 linear ones share (hyperparameters, weights, action values) is
 :mod:`~rlfa.control.linear_values`; the loop that runs them is
 :mod:`~rlfa.control.episodes`, and Sutton & Barto's Mountain Car program
-:mod:`~rlfa.control.mountain_car`.
+:mod:`~rlfa.control.mountain_car`. Deep Q-learning is the package
+:mod:`~rlfa.control.dqn` (imported by name: it brings flax, optax and a replay
+buffer), with fixed Q-targets in :mod:`~rlfa.control.target_network` and epsilon
+schedules in :mod:`~rlfa.control.schedules`.
 """
 
 from rlfa.control.episodes import (

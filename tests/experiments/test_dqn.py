@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from experiments import dqn as exp
-from rlfa.control.dqn import DQNConfig
+from rlfa.control.dqn import DQNConfig, DQNSweep, runs
 
 
 def test_quick_run_writes_results(tmp_path):
     config = exp.ExperimentConfig(quick=True, out=str(tmp_path), progress=False)
-    path = exp.main(config)
+    path = exp.STUDY.run(config)
     for name in ("config.json", "metrics.csv", "summary.json", "figure.png", "metrics.npz"):
         assert (path / name).stat().st_size > 0
     summary = json.loads((path / "summary.json").read_text())
@@ -52,4 +52,22 @@ def test_unknown_env_lists_the_valid_ones():
 
 def test_training_without_evaluation_is_refused():
     with pytest.raises(ValueError, match="num_eval_episodes=0"):
-        exp.train(DQNConfig(num_eval_episodes=0), num_seeds=1, total_steps=20_000, num_logs=1)
+        runs.train(DQNConfig(num_eval_episodes=0), num_seeds=1, total_steps=20_000, num_logs=1)
+
+
+def test_a_sweep_runs_every_point_in_one_program_with_one_headline_each(tmp_path):
+    path = exp.STUDY.run(exp.ExperimentConfig(
+        quick=True, out=str(tmp_path), progress=False, num_seeds=1,
+        sweep=DQNSweep(learning_rate=("1e-3", "5e-4"))))
+    summary = json.loads((path / "summary.json").read_text())
+    assert len(summary["timings"]) == 1  # both points in one compiled program
+    assert list(summary["headlines"]) == ["CartPole-v1: DQN (learning_rate=0.001)",
+                                          "CartPole-v1: DQN (learning_rate=0.0005)"]
+    assert list(summary["points"]) == list(summary["headlines"])
+    rows = (path / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2 * 2 and "learning_rate" in rows[0]  # 2 points x 2 logged points
+
+
+def test_a_swept_value_is_validated_like_the_config_s_own():
+    with pytest.raises(ValueError, match="gamma=1.5"):
+        exp.ExperimentConfig(sweep=DQNSweep(gamma=("0.9", "1.5")))

@@ -26,5 +26,5 @@ def test_bad_config():
         ladder.LadderConfig(envs=("Cartpole",))
 
 
-# The quick ladder end to end (every rung on both environments) runs from the command line
+# The quick ladder end to end (every rung on the first environment) runs from the command line
 # in tests/test_cli.py (check_ladder_summary there), not a second time here.

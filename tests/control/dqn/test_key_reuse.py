@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from rlfa import runner
-from rlfa.control.dqn import DQNConfig
-from rlfa.control.dqn_train import make_program
+from rlfa.control.dqn import DQNConfig, make_program
 
 TINY = {"env": "CartPole-v1", "hidden": (8,), "buffer_capacity": 32, "batch_size": 4,
         "target_period": 4, "epsilon_decay_steps": 40, "num_eval_episodes": 0}

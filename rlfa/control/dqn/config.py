@@ -1,41 +1,20 @@
-"""Deep Q-learning, rung by rung: a Q-network, then replay, then fixed targets, then DQN.
+"""What a DQN run is: its static configuration and its continuous hyperparameters.
 
-One agent covers the ladder of Mnih et al. (2015), "Human-level control through
-deep reinforcement learning", with static switches in :class:`DQNConfig`:
-
-=====================  ==========  ===============  ==========================
-rung                   ``replay``  ``target_net``   loss / target
-=====================  ==========  ===============  ==========================
-online Q-learning, NN  False       False            squared, Q-learning target
-+ experience replay    True        False            squared, Q-learning target
-+ fixed Q-targets      True        True             squared, Q-learning target
-DQN                    True        True             Huber, optionally Double DQN
-=====================  ==========  ===============  ==========================
-
-The semi-gradient step (Sutton & Barto §9.3, §10.1) follows the gradient of
-``loss(y - Q_theta(s, a))`` with the target ``y = r + discount * max_b Q(s', b)``
-held fixed; ``discount = gamma * (1 - terminated)``, so a time-limit truncation
-still bootstraps from the final observation. Double DQN (van Hasselt et al.
-2016) picks ``argmax_b`` with the online network and evaluates it with the
-target network.
-
-Continuous hyperparameters (:class:`DQNHparams`) are traced array leaves, so a
-sweep over them compiles once; everything that changes shapes or code paths is
-a static field of the frozen :class:`DQNConfig`. Every count is in environment
-steps summed over a seed's environments, on the one counter ``DQNState.steps``.
+Continuous hyperparameters (:class:`DQNHParams`) are traced array leaves, so a
+sweep over them (:class:`DQNSweep`, ``--sweep.*``) compiles once; everything
+that changes shapes or code paths is a static field of the frozen
+:class:`DQNConfig`, validated when it is built, before anything compiles.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 
-from rlfa import nets, targets
+from rlfa import nets
 from rlfa.config import (
     check_choice,
     check_in_range,
@@ -43,14 +22,9 @@ from rlfa.config import (
     check_positive,
     check_positive_int,
 )
-from rlfa.control.policies import epsilon_greedy_from_noise, noise_size
-from rlfa.control.schedules import linear_schedule, update_target
-from rlfa.types import Transition
-
-PyTree = Any
 
 
-class DQNHparams(NamedTuple):
+class DQNHParams(NamedTuple):
     """Hyperparameters that may be swept (float leaves, traced; leading grid axis when stacked).
 
     Attributes:
@@ -67,6 +41,30 @@ class DQNHparams(NamedTuple):
     epsilon_start: jax.Array
     epsilon_end: jax.Array
     tau: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class DQNSweep:
+    """DQN hyperparameters to sweep (``--sweep.learning-rate 1e-3 5e-4``), every point in the
+    same compiled program; a field left empty keeps the configuration's own value."""
+
+    learning_rate: tuple[str, ...] = ()
+    """Adam step sizes, e.g. 1e-3 5e-4 2.5e-4."""
+    gamma: tuple[str, ...] = ()
+    """Discounts in [0, 1]."""
+    epsilon_start: tuple[str, ...] = ()
+    """Exploration probabilities at step 0, in [0, 1]."""
+    epsilon_end: tuple[str, ...] = ()
+    """Exploration probabilities after epsilon_decay_steps, in [0, 1]."""
+    tau: tuple[str, ...] = ()
+    """Target-update mixes in [0, 1] (1: hard copy every target_period steps)."""
+
+
+def check_hparams(point: DQNHParams) -> None:
+    """Refuse a grid point (e.g. from ``--sweep.*``) that :class:`DQNConfig` would refuse."""
+    check_positive("learning_rate", float(point.learning_rate))
+    for name in ("gamma", "epsilon_start", "epsilon_end", "tau"):
+        check_in_range(name, float(getattr(point, name)), 0.0, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +102,7 @@ class DQNConfig:
     target_period: int = 500
     """Environment steps (summed over the num_envs environments) between target-network
     updates. Every update due within a train step is applied at its end, in closed form
-    (:func:`rlfa.control.schedules.update_target`), so a period below train_frequency is
+    (:func:`rlfa.control.target_network.update_target`), so a period below train_frequency is
     honoured too: target_period=1 with tau=0.005 keeps 0.995**train_frequency of the target."""
     epsilon_decay_steps: int = 250_000
     """Environment steps over which epsilon goes linearly from start to end."""
@@ -187,111 +185,6 @@ class DQNConfig:
             raise ValueError(f"network={self.network!r} is invalid for env={self.env!r}:"
                              f" {error}") from error
 
-    def hparams(self) -> DQNHparams:
+    def hparams(self) -> DQNHParams:
         """This config's continuous hyperparameters as one grid point."""
-        return DQNHparams(*(jnp.float32(getattr(self, f)) for f in DQNHparams._fields))
-
-
-class DQNState(NamedTuple):
-    """The agent's whole state.
-
-    Attributes:
-      params: online Q-network parameters.
-      target_params: target-network parameters (``None`` without a target network).
-      opt_state: optax state (gradient clipping, Adam moments).
-      steps: int32 ``[]``, environment steps taken: THE global counter of the run.
-    """
-
-    params: PyTree
-    target_params: PyTree
-    opt_state: PyTree
-    steps: jax.Array
-
-
-class DQNAgent(NamedTuple):
-    """Pure functions over :class:`DQNState` (the :class:`rlfa.types.Agent` contract, plus two).
-
-    Attributes:
-      init: ``(key, obs_example) -> DQNState``.
-      act: ``(state, hparams, obs [n, *obs_shape], key) -> actions int32 [n]``,
-        epsilon-greedy with epsilon from the schedule at ``state.steps``.
-      update: ``(state, hparams, batch: Transition [B]) -> (state, metrics)``: one
-        gradient step.
-      advance: ``(state, hparams, num_steps) -> state``: count environment steps
-        and update the target network once for every multiple of ``target_period``
-        the counter passes.
-      q_values: ``(params, obs [n, *obs_shape]) -> [n, num_actions]``.
-      epsilon: ``(state, hparams) -> float []``, the current exploration rate.
-    """
-
-    init: Callable
-    act: Callable
-    update: Callable
-    advance: Callable
-    q_values: Callable
-    epsilon: Callable
-
-
-def make_agent(config: DQNConfig, obs_shape: tuple[int, ...], num_actions: int) -> DQNAgent:
-    """Build the agent for one observation shape and action count.
-
-    Raises:
-      ValueError: the network cannot take ``obs_shape``.
-    """
-    network = nets.q_network(obs_shape, num_actions, config.network, config.hidden)
-    optimizer = optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.scale_by_adam())
-    q_values = network.apply
-
-    def init(key: jax.Array, obs_example: jax.Array) -> DQNState:
-        params = network.init(key, jnp.asarray(obs_example)[None])
-        target = params if config.target_net else None
-        return DQNState(params, target, optimizer.init(params), jnp.int32(0))
-
-    def epsilon(state: DQNState, hp: DQNHparams) -> jax.Array:
-        return linear_schedule(state.steps, hp.epsilon_start, hp.epsilon_end,
-                               config.epsilon_decay_steps)
-
-    def act(state: DQNState, hp: DQNHparams, obs: jax.Array, key: jax.Array) -> jax.Array:
-        q = q_values(state.params, obs)
-        noise = jax.random.uniform(key, (q.shape[0], noise_size(num_actions)))
-        return jax.vmap(epsilon_greedy_from_noise, (0, None, 0))(q, epsilon(state, hp), noise)
-
-    def bootstrap_targets(state: DQNState, hp: DQNHparams, batch: Transition) -> jax.Array:
-        """``y`` per transition ``[B]``, a constant for the gradient."""
-        evaluator = state.target_params if config.target_net else state.params
-        q_t = q_values(evaluator, batch.obs_t)
-        discount_t = jax.vmap(targets.discount, (None, 0))(hp.gamma, batch.terminated_t)
-        if config.double:
-            q_t_selector = q_values(state.params, batch.obs_t)
-            y = jax.vmap(targets.double_q_learning_target)(batch.r_t, discount_t, q_t, q_t_selector)
-        else:
-            y = jax.vmap(targets.q_learning_target)(batch.r_t, discount_t, q_t)
-        return jax.lax.stop_gradient(y)
-
-    def loss_fn(params: PyTree, batch: Transition, y: jax.Array):
-        q_tm1 = q_values(params, batch.obs_tm1)
-        q_taken = jnp.take_along_axis(q_tm1, batch.a_tm1[:, None].astype(jnp.int32), axis=1)[:, 0]
-        error = y - q_taken
-        loss = targets.huber_loss(error) if config.huber else targets.squared_loss(error)
-        return jnp.mean(loss), jnp.mean(q_taken)
-
-    def update(state: DQNState, hp: DQNHparams, batch: Transition):
-        y = bootstrap_targets(state, hp, batch)
-        (loss, q_mean), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, batch, y)
-        steps, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        lr = hp.learning_rate
-        if config.learning_rate_decay_steps:
-            lr = linear_schedule(state.steps, lr, 0.0, config.learning_rate_decay_steps)
-        params = jax.tree.map(lambda p, s: p - lr * s, state.params, steps)
-        metrics = {"loss": loss, "q_mean": q_mean, "grad_norm": optax.tree.norm(grads)}
-        return state._replace(params=params, opt_state=opt_state), metrics
-
-    def advance(state: DQNState, hp: DQNHparams, num_steps: int) -> DQNState:
-        after = state.steps + num_steps
-        target = state.target_params
-        if config.target_net:
-            target = update_target(state.params, target, state.steps, after,
-                                   config.target_period, hp.tau)
-        return state._replace(target_params=target, steps=after)
-
-    return DQNAgent(init, act, update, advance, q_values, epsilon)
+        return DQNHParams(*(jnp.float32(getattr(self, f)) for f in DQNHParams._fields))

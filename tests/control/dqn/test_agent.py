@@ -7,8 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rlfa.control.dqn import DQNConfig, make_agent
-from rlfa.control.dqn_train import make_program, plan
+from rlfa.control.dqn import DQNConfig, make_agent, make_program, plan
 from rlfa.types import Transition
 
 

@@ -10,8 +10,7 @@ from flax import struct
 from gymnax.environments import environment, spaces
 
 from rlfa import envs, runner
-from rlfa.control.dqn import DQNConfig
-from rlfa.control.dqn_train import make_program, plan
+from rlfa.control.dqn import DQNConfig, make_program, plan
 from rlfa.control.evaluation import greedy_returns
 
 
