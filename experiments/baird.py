@@ -64,14 +64,11 @@ class BairdConfig(StudyOptions):
             raise ValueError(f"num_steps={self.num_steps} is invalid: must be a multiple of "
                              f"log_every={self.log_every}.")
 
-
-def effective(config: BairdConfig) -> BairdConfig:
-    """The config actually run: ``--quick`` shrinks it."""
-    return dataclasses.replace(config, num_steps=1000, num_seeds=2) if config.quick else config
+    def effective(self) -> BairdConfig:
+        return dataclasses.replace(self, num_steps=1000, num_seeds=2) if self.quick else self
 
 
 def jobs(config: BairdConfig):
-    config = effective(config)
     points = config.grid(prediction.PredictionHParams(config.step_size, config.gamma))
     num_logs = config.num_steps // config.log_every
     for method, agent in METHODS.items():
@@ -86,7 +83,7 @@ def jobs(config: BairdConfig):
 
 
 def record(config: BairdConfig, job: Job, results) -> Record:
-    config, method, rec = effective(config), job.info, Record()
+    method, rec = job.info, Record()
     steps = job.log_x
     for g, labels in enumerate(job.grid_labels):
         name = method if len(job.hparams) == 1 else \

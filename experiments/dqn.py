@@ -63,7 +63,6 @@ class ExperimentConfig(StudyOptions):
 
 
 def jobs(config: ExperimentConfig):
-    config = config.effective()
     yield runs.job("DQN", config.dqn, config.grid(config.dqn.hparams()),
                    num_seeds=config.num_seeds, total_steps=config.total_steps,
                    num_logs=config.num_logs)

@@ -52,12 +52,12 @@ class UniversalApproximationConfig(StudyOptions, ua.FitSettings):
         for point in self.grid(ua.HParams(self.sgd_learning_rate, self.adam_learning_rate)):
             for name, value in point._asdict().items():
                 cfg.check_positive(name, float(value))
-        per_log = self.effective.num_logs * self.effective.updates_per_draw
-        if self.effective.num_updates % per_log:
-            raise ValueError(f"num_updates={self.effective.num_updates} is invalid: must be a "
+        run = self.effective()
+        per_log = run.num_logs * run.updates_per_draw
+        if run.num_updates % per_log:
+            raise ValueError(f"num_updates={run.num_updates} is invalid: must be a "
                              f"multiple of num_logs * updates_per_draw = {per_log}.")
 
-    @property
     def effective(self) -> UniversalApproximationConfig:
         """The settings actually run: ``--quick`` replaces widths, seeds, updates and logs."""
         return dataclasses.replace(self, quick=False, widths=(1, 16), num_seeds=3,
@@ -65,7 +65,6 @@ class UniversalApproximationConfig(StudyOptions, ua.FitSettings):
 
 
 def jobs(config: UniversalApproximationConfig):
-    config = config.effective
     points = config.grid(ua.HParams(config.sgd_learning_rate, config.adam_learning_rate))
     for width in config.widths:  # a program step is updates_per_draw updates
         yield Job(f"N={width}", ua.make_program(config, width), points, config.num_seeds,
@@ -76,7 +75,7 @@ def jobs(config: UniversalApproximationConfig):
 
 
 def record(config: UniversalApproximationConfig, job: Job, results) -> Record:
-    config, width, labels, rec = config.effective, job.info, job.grid_labels, Record()
+    width, labels, rec = job.info, job.grid_labels, Record()
     # A grid point is named in headlines, keys and arrays only when there are several.
     points = [""] if len(labels) == 1 else [f" (SGD lr={p['sgd_learning_rate']:g}, Adam lr="
                                             f"{p['adam_learning_rate']:g})" for p in labels]

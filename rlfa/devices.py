@@ -145,7 +145,7 @@ def use_all_cpu_cores(num_devices: int | None = None) -> int:
 
     Returns the CPU device count asked for, or -1 if the backends were already
     initialised (nothing changed). Initialises nothing itself, so
-    :func:`rlfa.distributed.initialize` may follow.
+    :func:`initialize` may follow.
     """
     wanted = num_devices or int(os.environ.get("RLFA_CPU_DEVICES", os.cpu_count() or 1))
     try:
@@ -175,9 +175,8 @@ def start(argv: list[str]) -> None:
     for flag, kind in (("coordinator-address", str), ("num-processes", int),
                        ("process-id", int), ("timeout-s", int)):
         dest = flag.replace("-", "_")
-        # Studies whose CLI omits argument prefixes (tyro's OmitArgPrefixes) spell them bare.
-        parser.add_argument(f"--distributed.{flag}", f"--distributed.{dest}", f"--{flag}",
-                            dest=dest, type=kind, default=None)
+        parser.add_argument(f"--distributed.{flag}", f"--distributed.{dest}", dest=dest,
+                            type=kind, default=None)
     known, _ = parser.parse_known_args(argv)
     configure_cpu()
     fields = {k: v for k, v in vars(known).items() if v is not None}

@@ -90,7 +90,7 @@ def scalar_series(program: str, grid_labels: Sequence[dict[str, Any]] | None,
     Args:
       program: the runner call's name (``run_options``' ``name``).
       grid_labels: one dict per grid point (as for :func:`rlfa.report.metric_rows`),
-        or None: ``grid_<g>``, left out for a single grid point.
+        or None: ``grid_<g>``; left out for a single grid point.
       metrics: name -> ``[grid, seed, log, ...]``; only ``[grid, seed, log]`` ones
         (the ``metrics.csv`` columns) are recorded.
 
@@ -110,8 +110,10 @@ def scalar_series(program: str, grid_labels: Sequence[dict[str, Any]] | None,
 
 
 def _grid_label(grid_labels, g: int, num_grid: int) -> str:
+    if num_grid == 1:  # a program without a sweep keeps its plain tags
+        return ""
     if grid_labels is None:
-        return "" if num_grid == 1 else f"grid_{g}"
+        return f"grid_{g}"
     return ",".join(f"{k}={v}" for k, v in grid_labels[g].items())
 
 

@@ -46,7 +46,6 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
 from rlfa import checkpoint as ckpt
-from rlfa.devices import configure_cpu, use_all_cpu_cores  # noqa: F401  (runner.configure_cpu)
 from rlfa.types import Program, Results  # noqa: F401  (runner.Program, runner.Results)
 
 PyTree = Any
@@ -335,7 +334,7 @@ class _Layout(NamedTuple):
 def _lay_out(num_runs: int, num_devices: int | None, checkpointed: bool) -> _Layout:
     """The devices (and mesh) the runs are laid over; padding up to a multiple of them."""
     multi_process = jax.process_count() > 1
-    # Several processes (rlfa.distributed): the mesh spans every process's devices.
+    # Several processes (rlfa.devices): the mesh spans every process's devices.
     devices = jax.devices() if multi_process else jax.local_devices()
     if num_devices is not None:
         if not 1 <= num_devices <= len(devices) or (multi_process and num_devices != len(devices)):

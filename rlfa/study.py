@@ -100,6 +100,11 @@ class StudyOptions:
         for kind in self.log:
             cfg.check_choice("log", kind, live.KINDS)
 
+    def effective(self) -> StudyOptions:
+        """The config actually run, which ``jobs``, ``record`` and the live logger see:
+        a study whose ``--quick`` shrinks its workload returns the shrunk copy here."""
+        return self
+
     def grid(self, base: Any, structural: Sequence[str] = ()) -> list[Any]:
         """The hyperparameter points to run around ``base`` (a NamedTuple of floats):
         ``[base]`` unless the config's ``sweep`` field asks for more (see
@@ -284,13 +289,14 @@ def run_job(job: Job, config: StudyOptions, checkpoints: Path | None = None,
 def main(study: Study, config: StudyOptions) -> Path | None:
     """Run every job of ``study``, write ``<out>/<name>/<timestamp>/`` and return it.
 
-    The directory holds ``config.json``, ``summary.json`` (the records' numbers,
+    ``jobs``, ``record`` and the logger see ``config.effective()``. The directory holds ``config.json``, ``summary.json`` (the records' numbers,
     ``headlines``, ``study``, per-job and total timings, device and process
     counts), ``metrics.csv``, ``metrics.npz`` (if any arrays) and ``figure.png``,
     drawn from those files. Processes other than 0 write nothing and return None.
     """
     t0 = time.perf_counter()
     checkpoints = config.checkpoint_root(study.name)
+    given, config = config, config.effective()  # config.json keeps the flags as given
     summary: dict[str, Any] = {"study": study.module, "headlines": {}, "timings": {}}
     rows: list[dict[str, Any]] = []
     arrays: dict[str, np.ndarray] = {}
@@ -313,7 +319,7 @@ def main(study: Study, config: StudyOptions) -> Path | None:
     summary["num_processes"] = jax.process_count()
     if not is_main_process():
         return None  # every process has every result; process 0 writes them
-    path = report.write_run(study.name, config, summary, rows, {}, root=config.out,
+    path = report.write_run(study.name, given, summary, rows, {}, root=config.out,
                             arrays=arrays)
     redraw(path, study)
     for label, head in summary["headlines"].items():

@@ -82,7 +82,8 @@ def test_wandb_is_offline_unless_the_user_is_logged_in_or_says_otherwise(tmp_pat
 def test_log_does_not_change_what_resume_must_match(tmp_path):
     plain = StudyOptions(out=str(tmp_path)).run_options(None, "P")
     logged = StudyOptions(out=str(tmp_path), log=("tensorboard",)).run_options(None, "P")
-    assert plain["fingerprint"] == logged["fingerprint"] and "log" not in plain["fingerprint"]
+    fingerprint = plain["checkpoints"].fingerprint
+    assert fingerprint == logged["checkpoints"].fingerprint and "log" not in fingerprint
     assert "logger" not in plain  # without a logger the runner's arguments are as before
 
 

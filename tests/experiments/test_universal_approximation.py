@@ -16,7 +16,7 @@ def test_quick_run_writes_results_and_error_falls_with_width(tmp_path):
     for name in ("config.json", "metrics.csv", "summary.json", "figure.png", "metrics.npz"):
         assert (path / name).stat().st_size > 0
     summary = json.loads((path / "summary.json").read_text())
-    quick = config.effective
+    quick = config.effective()
     assert summary["widths"] == list(quick.widths)
     for method in ua.METHODS:
         risks = [summary["final_test_risk"][method][str(n)]["mean"] for n in quick.widths]
