@@ -129,8 +129,21 @@ def check_ladder_summary(path: Path) -> None:
     assert len((path / "metrics.csv").read_text().splitlines()) == 1 + 4 * 2 * 2
 
 
-# What a module's own test file would otherwise check in a second run of the same workload.
-CONTENT_CHECKS = {"experiments.dqn_ladder": check_ladder_summary}
+def _content_checks() -> dict:
+    from tests.experiments import test_baird, test_dqn, test_mountain_car
+    from tests.experiments import test_universal_approximation as test_ua
+
+    return {"experiments.dqn_ladder": check_ladder_summary,
+            "experiments.baird": test_baird.check_quick_run_diverges_under_semi_gradient_only,
+            "experiments.dqn": test_dqn.check_quick_run_writes_results,
+            "experiments.mountain_car": test_mountain_car.check_quick_run_writes_both_figures,
+            "experiments.universal_approximation":
+                test_ua.check_quick_run_writes_results_and_error_falls_with_width}
+
+
+# What a module's own test file would otherwise check in a second run of the same workload:
+# its checks run on the --quick run above (a study's own test file holds them).
+CONTENT_CHECKS = _content_checks()
 
 
 # --- --help documents every field -------------------------------------------------------

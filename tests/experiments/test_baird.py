@@ -7,8 +7,8 @@ import pytest
 from experiments import baird
 
 
-def test_quick_run_diverges_under_semi_gradient_only(tmp_path):
-    path = baird.STUDY.run(baird.BairdConfig(quick=True, out=str(tmp_path), progress=False))
+def check_quick_run_diverges_under_semi_gradient_only(path):
+    """Run by tests/test_cli.py on the ``--quick`` run it starts as a user types it."""
     for name in ("config.json", "metrics.csv", "summary.json", "figure.png", "metrics.npz"):
         assert (path / name).is_file()
     summary = json.loads((path / "summary.json").read_text())

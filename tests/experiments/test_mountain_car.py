@@ -16,8 +16,8 @@ from rlfa.envs.noise import step_with_noise
 from rlfa.study import redraw
 
 
-def test_quick_run_writes_both_figures(tmp_path):
-    path = mc.STUDY.run(mc.MountainCarConfig(quick=True, out=str(tmp_path), progress=False))
+def check_quick_run_writes_both_figures(path):
+    """Run by tests/test_cli.py on the ``--quick`` run it starts as a user types it."""
     for name in ("config.json", "metrics.csv", "summary.json", "figure.png", "metrics.npz"):
         assert (path / name).is_file()
     summary = json.loads((path / "summary.json").read_text())
