@@ -23,7 +23,7 @@ import numpy as np
 from rlfa import config as cfg
 from rlfa import prediction, report, stats
 from rlfa.envs import baird
-from rlfa.study import Job, Record, StudyOptions, Study, cli, latest_mean
+from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
 METHODS = {"semi_gradient_td": prediction.off_policy_semi_gradient_td0,
            "residual_gradient_td": prediction.off_policy_residual_gradient_td}

@@ -94,7 +94,7 @@ def figure(run):
     greedy, env_steps = runs.greedy_return(run.arrays), run.arrays["env_steps"][0, 0]
     fig, ax = plt.subplots(figsize=(6, 4))
     for g, name in enumerate(names):
-        runs.plot_curves(ax, env_steps, greedy[g], name)
+        report.plot_band(ax, env_steps, greedy[g], name)
     if env in SOLVED:
         ax.axhline(SOLVED[env], color="grey", ls="--", lw=1, label=f"solved ({SOLVED[env]:g})")
     ax.set(xlabel="environment steps per seed", ylabel="greedy return (mean, 95% bootstrap CI)",

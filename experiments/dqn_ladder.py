@@ -94,7 +94,7 @@ def figure(run):
     fig, axes = plt.subplots(1, len(envs), figsize=(6 * len(envs), 4), squeeze=False)
     for ax, (env, rungs) in zip(axes[0], envs.items()):
         for name in rungs:
-            runs.plot_curves(ax, run.arrays[f"{env}: {name} env_steps"],
+            report.plot_band(ax, run.arrays[f"{env}: {name} env_steps"],
                              run.arrays[f"{env}: {name} greedy_return"], name)
         ax.set(xlabel="environment steps per seed", ylabel="greedy return (mean, 95% CI)",
                title=env)

@@ -163,9 +163,7 @@ def figure(run):
         ax, lengths = axes[0][-1], arrays["steps_10_2"]
         episodes = np.arange(1, lengths.shape[-1] + 1)
         for g, label in enumerate(figures["10.2"]["per_alpha"]):
-            mean, low, high = stats.bootstrap_band(lengths[g])
-            line, = ax.plot(episodes, mean, label=label)
-            ax.fill_between(episodes, low, high, color=line.get_color(), alpha=0.2)
+            report.plot_band(ax, episodes, lengths[g], label)
         ax.set(yscale="log", xlabel="episode", ylabel="steps per episode (log scale)",
                title=f"Figure 10.2 ({lengths.shape[1]} runs, 95% bootstrap CI)")
         ax.legend(fontsize=8)

@@ -125,9 +125,7 @@ def figure(run):
             continue
         for label, name in curves.items():
             episodes, err = run.arrays[f"{name} episodes"], run.arrays[f"{name} rms_error"]
-            mean, low, high = stats.bootstrap_band(err)
-            line, = ax.plot(episodes, mean, lw=1.2, label=label)
-            ax.fill_between(episodes, low, high, color=line.get_color(), alpha=0.2)
+            report.plot_band(ax, episodes, err, label, lw=1.2)
         ax.set(xlabel="episodes", ylabel="$\\sqrt{VE}$ (averaged over runs)",
                title=f"Figure {number} ({len(err)} runs, 95% bootstrap CI)")
         ax.legend(fontsize=8)

@@ -107,11 +107,11 @@ def _check_headline(run_dir: Path, label: str, head: Any) -> None:
     """Refuse a headline that lacks what a comparison needs (see :func:`stats.headline`)."""
     where = f"run directory {run_dir}: headline {label!r} in summary.json"
     if not isinstance(head, dict):
-        raise ValueError(f"{where} is not an object.")  # noqa: TRY004  (the CLI's one-line error)
+        raise ValueError(f"{where} is not an object.")
     for key, kind in (("task", str), ("metric", str), ("higher_is_better", bool),
                       ("per_seed", list)):
         if not isinstance(head.get(key), kind):
-            raise ValueError(f"{where} has no valid {key!r} (a {kind.__name__}).")  # noqa: TRY004
+            raise ValueError(f"{where} has no valid {key!r} (a {kind.__name__}).")
     if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
                for v in head["per_seed"]):
         raise ValueError(f"{where}: 'per_seed' holds something other than numbers and nulls.")

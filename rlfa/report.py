@@ -162,6 +162,17 @@ def save_figure(fig, path: Path) -> None:
     _atomic_write(Path(path), buf.getvalue())
 
 
+def plot_band(ax, x: np.ndarray, per_seed: np.ndarray, label: str, **line) -> None:
+    """A learning curve on ``ax``: the mean over seeds of ``per_seed`` ``[seed, len(x)]``
+    and its 95% percentile-bootstrap band (:func:`rlfa.stats.bootstrap_band`, which
+    stays within the values the seeds reached); ``line``: matplotlib line options."""
+    from rlfa import stats
+
+    mean, low, high = stats.bootstrap_band(per_seed)
+    drawn, = ax.plot(x, mean, label=label, **line)
+    ax.fill_between(x, low, high, color=drawn.get_color(), alpha=0.2)
+
+
 def bar_figure(labels: list[str], series: dict[str, Any], ylabel: str, title: str, *,
                target: float | None = None, target_label: str | None = None,
                log: bool = False):

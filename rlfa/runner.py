@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import signal
 import sys
 import threading
@@ -46,7 +45,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
 from rlfa import checkpoint as ckpt
-from rlfa.types import Program, Results  # noqa: F401  (runner.Program, runner.Results)
+from rlfa.types import Program, Results
 
 PyTree = Any
 RUN_AXIS = "runs"

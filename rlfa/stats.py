@@ -82,7 +82,7 @@ def interval_estimates(scores, *, reps: int = DEFAULT_REPS, seed: int = 0) -> di
     x = x.reshape(len(x), -1)
     finite = np.isfinite(x).all(axis=1)
     x = x[finite]
-    out: dict[str, Any] = {"n": int(len(x)), "n_nonfinite": int((~finite).sum())}
+    out: dict[str, Any] = {"n": len(x), "n_nonfinite": int((~finite).sum())}
     if len(x) == 0:
         return {**{name: {"value": None, "ci95": [None, None]} for name in AGGREGATES}, **out}
     if len(x) == 1:

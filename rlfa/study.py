@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
-import sys
 import importlib
 import json
+import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -37,10 +37,9 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from rlfa import checkpoint
+from rlfa import checkpoint, report, runner, stats, sweep
 from rlfa import config as cfg
 from rlfa import logger as live
-from rlfa import report, runner, stats, sweep
 from rlfa.devices import DistributedConfig, is_main_process
 from rlfa.types import Program, Results
 

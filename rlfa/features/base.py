@@ -10,7 +10,8 @@ semi-gradient step ``w[indices] += step * values`` (duplicate indices add up).
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

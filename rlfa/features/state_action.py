@@ -17,7 +17,7 @@ from rlfa.features.base import FeatureMap, Features
 
 def _check_map(feature_map) -> None:
     if not isinstance(feature_map, FeatureMap):  # ValueError, like every bad argument in rlfa
-        raise ValueError(  # noqa: TRY004
+        raise ValueError(
             f"feature_map={feature_map!r} is invalid: must be a FeatureMap of the state."
         )
 

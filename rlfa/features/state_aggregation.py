@@ -18,7 +18,7 @@ from rlfa.features.base import FeatureMap, Features
 
 def _check_int(field: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{field}={value!r} is invalid: must be an integer.")  # noqa: TRY004
+        raise ValueError(f"{field}={value!r} is invalid: must be an integer.")
 
 
 def state_aggregation(

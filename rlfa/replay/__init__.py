@@ -13,7 +13,8 @@ so the library follows flashbax.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from rlfa.config import check_choice, check_positive_int
 from rlfa.replay import flashbax_buffer, uniform
@@ -69,4 +70,4 @@ def make(capacity: int, batch_size: int, implementation: str = "flashbax") -> Re
                   nbytes=nbytes, capacity=capacity, batch_size=batch_size)
 
 
-__all__ = ["IMPLEMENTATIONS", "Replay", "make", "uniform", "flashbax_buffer"]
+__all__ = ["IMPLEMENTATIONS", "Replay", "flashbax_buffer", "make", "uniform"]

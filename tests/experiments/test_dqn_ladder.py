@@ -13,7 +13,7 @@ def test_rungs_add_one_idea_each_with_identical_budgets():
     flags = [(r.replay, r.target_net, r.huber, r.double) for r in rungs]
     assert flags == [(False, False, False, False), (True, False, False, False),
                      (True, True, False, False), (True, True, True, True)]
-    shared = lambda r: dataclasses.replace(r, replay=True, target_net=True, huber=True,  # noqa: E731
+    shared = lambda r: dataclasses.replace(r, replay=True, target_net=True, huber=True,
                                            double=True)
     assert len({shared(r) for r in rungs}) == 1  # nothing else differs
     assert config.num_seeds >= 16 and config.envs == ("CartPole-v1", "Acrobot-v1")

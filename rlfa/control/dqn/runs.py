@@ -4,8 +4,7 @@ What ``experiments.dqn``, ``experiments.dqn_ladder``, the benchmarks and the
 notebook share: :func:`job` turns a :class:`DQNConfig` and its grid of
 hyperparameters into one :class:`rlfa.study.Job` (every seed and grid point in
 one compiled program), :func:`runs` splits its results into one :class:`DQNRun`
-per grid point, :func:`run_summary` gives a run's JSON-ready numbers and
-:func:`plot_curves` its learning curve. :func:`train` runs one configuration
+per grid point, :func:`run_summary` gives a run's JSON-ready numbers. :func:`train` runs one configuration
 outside a study (the notebook).
 """
 
@@ -165,9 +164,3 @@ def run_summary(run: DQNRun, env_name: str) -> dict:
         summary["seeds_at_threshold_final"] = int((final >= threshold).sum())
     return summary
 
-
-def plot_curves(ax, env_steps: np.ndarray, greedy: np.ndarray, label: str) -> None:
-    """Mean greedy return over seeds with its 95% bootstrap band (inside the data's range)."""
-    mean, low, high = stats.bootstrap_band(greedy)
-    line, = ax.plot(env_steps, mean, label=label)
-    ax.fill_between(env_steps, low, high, color=line.get_color(), alpha=0.2)

@@ -128,7 +128,7 @@ def test_update_moves_online_only_and_advance_copies_at_exact_steps():
     state = agent.init(jax.random.key(0), jnp.zeros(4))
     initial = state.params
     state, _ = agent.update(state, hp, _batch())
-    same = lambda a, b: jax.tree.all(jax.tree.map(np.array_equal, a, b))  # noqa: E731
+    same = lambda a, b: jax.tree.all(jax.tree.map(np.array_equal, a, b))
     assert not same(state.params, initial) and same(state.target_params, initial)
     changed_at = []
     for _ in range(120):  # ten environment steps at a time, like 10 envs x 1 step

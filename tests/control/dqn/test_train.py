@@ -200,7 +200,7 @@ def test_stored_next_observation_is_the_final_one_at_boundaries(replay_impl):
 
 
 def test_greedy_evaluation_validity_mask():
-    policy = lambda obs: jnp.zeros(obs.shape[0], jnp.int32)  # noqa: E731
+    policy = lambda obs: jnp.zeros(obs.shape[0], jnp.int32)
     zero_key, short_key, long_key = jax.random.split(jax.random.key(0), 3)
     # a genuine zero return counts
     env, params = envs.make("ProbeZero-test")
