@@ -2,8 +2,15 @@
 
 * :mod:`~rlfa.prediction.gradient_mc`: gradient Monte Carlo, first or every visit;
 * :mod:`~rlfa.prediction.td`: semi-gradient TD(0) and residual-gradient TD;
+* :mod:`~rlfa.prediction.n_step_td`: n-step semi-gradient TD, n swept in one program (§9.4);
+* :mod:`~rlfa.prediction.lstd`: least-squares TD with the Sherman-Morrison inverse (§9.8);
 * :mod:`~rlfa.prediction.off_policy`: the same with importance sampling, and
   the loop on Baird's counterexample;
+* :mod:`~rlfa.prediction.semi_gradient_dp`: finite MDPs as arrays (:class:`FiniteMDP`),
+  their Bellman error, and semi-gradient DP's expected sweep (§11.2, Figure 11.2 right);
+* :mod:`~rlfa.prediction.gradient_td`: TDC / GTD(0), sampled and in expectation, and
+  sqrt(VE), sqrt(PBE) of a finite MDP (§11.4, §11.7, Figure 11.5);
+* :mod:`~rlfa.prediction.emphatic_td`: one-step emphatic TD in expectation (§11.8, Figure 11.6);
 * :mod:`~rlfa.prediction.base`: what they share (hyperparameters, weights);
 * :mod:`~rlfa.prediction.episodes`: the episodic loop that runs them;
 * :mod:`~rlfa.prediction.value_error`: sqrt(VE), the error they are measured by (eq. 9.1);
@@ -11,8 +18,33 @@
 """
 
 from rlfa.prediction.base import LinearState, PredictionHParams, PredictionSweep, value
+from rlfa.prediction.emphatic_td import (
+    BairdEmphaticCurves,
+    baird_expected_emphatic_td,
+    expected_emphatic_td_trajectory,
+    expected_emphatic_td_update,
+)
 from rlfa.prediction.episodes import EpisodicCarry, NoiseDynamics, episodic_prediction, rollout
 from rlfa.prediction.gradient_mc import Episode, gradient_monte_carlo
+from rlfa.prediction.gradient_td import (
+    BairdTDCCurves,
+    TDCHParams,
+    TDCState,
+    baird_expected_tdc,
+    expected_tdc_trajectory,
+    expected_tdc_update,
+    mdp_rms_value_error,
+    rms_projected_bellman_error,
+    tdc,
+    tdc_hparams,
+)
+from rlfa.prediction.lstd import LSTDHParams, LSTDState, check_lstd_hparams, lstd
+from rlfa.prediction.n_step_td import (
+    NStepHParams,
+    NStepState,
+    check_n_step_hparams,
+    n_step_semi_gradient_td,
+)
 from rlfa.prediction.off_policy import (
     OffPolicyTransition,
     baird_program,
@@ -20,6 +52,15 @@ from rlfa.prediction.off_policy import (
     off_policy_semi_gradient_td0,
 )
 from rlfa.prediction.random_walk import Curve, book_curves, book_workload, random_walk_program
+from rlfa.prediction.semi_gradient_dp import (
+    FiniteMDP,
+    baird_hparams,
+    baird_mdp,
+    baird_semi_gradient_dp,
+    bellman_error,
+    semi_gradient_dp_trajectory,
+    semi_gradient_dp_update,
+)
 from rlfa.prediction.td import residual_gradient_td, semi_gradient_td0
 from rlfa.prediction.value_error import (
     all_state_features,
@@ -29,10 +70,21 @@ from rlfa.prediction.value_error import (
 )
 
 __all__ = [
-    "Curve", "Episode", "EpisodicCarry", "LinearState", "NoiseDynamics", "OffPolicyTransition",
+    "Curve", "Episode", "EpisodicCarry", "LSTDHParams", "LSTDState", "LinearState",
+    "NStepHParams", "NStepState", "NoiseDynamics", "OffPolicyTransition",
     "PredictionHParams", "PredictionSweep", "all_state_features", "baird_program", "book_curves",
-    "book_workload", "episodic_prediction", "gradient_monte_carlo",
+    "book_workload", "check_lstd_hparams", "check_n_step_hparams", "episodic_prediction",
+    "gradient_monte_carlo", "lstd", "n_step_semi_gradient_td",
     "off_policy_residual_gradient_td", "off_policy_semi_gradient_td0", "random_walk_program",
     "residual_gradient_td", "rms_value_error", "rms_value_error_fn", "rollout",
     "semi_gradient_td0", "state_values", "value",
+]
+# Chapter 11's expected updates and TDC (semi_gradient_dp, gradient_td, emphatic_td).
+__all__ += [
+    "BairdEmphaticCurves", "BairdTDCCurves", "FiniteMDP", "TDCHParams", "TDCState",
+    "baird_expected_emphatic_td", "baird_expected_tdc", "baird_hparams", "baird_mdp",
+    "baird_semi_gradient_dp", "bellman_error", "expected_emphatic_td_trajectory",
+    "expected_emphatic_td_update", "expected_tdc_trajectory", "expected_tdc_update",
+    "mdp_rms_value_error", "rms_projected_bellman_error", "semi_gradient_dp_trajectory",
+    "semi_gradient_dp_update", "tdc", "tdc_hparams",
 ]

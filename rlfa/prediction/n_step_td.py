@@ -1,0 +1,193 @@
+"""n-step semi-gradient TD (Sutton & Barto §9.4), with n a traced hyperparameter.
+
+The update for time ``tau`` (eq. 9.15) waits until ``R_{tau+n}`` and
+``S_{tau+n}`` are known:
+
+    G_{tau:tau+n} = R_{tau+1} + gamma R_{tau+2} + ... + gamma^{n-1} R_{tau+n}
+                    + gamma^n v(S_{tau+n}, w)                      (eqs. 7.1, 9.16)
+    w <- w + alpha [G_{tau:tau+n} - v(S_tau, w)] grad v(S_tau, w)  (eq. 9.15)
+
+with the return cut at the episode's end (fewer rewards, no bootstrap after a
+termination). The agent is driven one transition at a time, like
+:func:`~rlfa.prediction.td.semi_gradient_td0` in
+:func:`~rlfa.prediction.episodes.episodic_prediction`: its state keeps the last
+``max_n`` observations ``S_t`` and rewards ``R_{t+1}`` in a ring buffer, and
+``update`` makes the one update that became possible (``tau = t - n + 1``) or,
+on the episode's last transition, every update still pending, oldest first,
+each seeing the weights the one before left (the book's box, whose loop runs on
+to ``tau = T - 1`` after the episode has ended). No call from the loop is needed
+at the end of an episode: the flush happens inside ``update``.
+
+``n`` is a leaf of :class:`NStepHParams`, so every n up to the structural
+``max_n`` (the buffer's length) and every step size of a sweep run in one
+compiled program; the return is a masked sum over the ``max_n`` buffered rewards.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rlfa import targets
+from rlfa.config import check_positive_int
+from rlfa.features import FeatureMap, add_scaled, linear_value
+from rlfa.prediction.base import evaluate_only
+from rlfa.types import Agent, Transition
+
+
+class NStepHParams(NamedTuple):
+    """Continuous (traced) hyperparameters of n-step semi-gradient TD.
+
+    Attributes:
+      step_size: alpha > 0, float.
+      gamma: discount in [0, 1], float.
+      n: steps before bootstrapping, an integer in ``[1, max_n]`` (an int or an
+        integer-valued float array, so it can be swept with the others).
+        It must not change during an episode.
+    """
+
+    step_size: jax.Array
+    gamma: jax.Array
+    n: jax.Array
+
+
+class NStepState(NamedTuple):
+    """Weights and the pending part of the current episode.
+
+    Attributes:
+      w: weights float32 ``[num_features]`` of ``v(s) = w . phi(s)``.
+      obs: ring buffer of observations ``S_t``, ``[max_n, *obs_shape]``.
+      rewards: ring buffer of rewards, float32 ``[max_n]``; ``rewards[i]`` is the
+        ``R_{t+1}`` that followed ``obs[i]``.
+      head: int32 ``[]``, the slot the next transition is written to.
+      pending: int32 ``[]`` in ``[0, n - 1]``, transitions of the current episode
+        whose update has not been made yet (the newest ones in the buffer).
+    """
+
+    w: jax.Array
+    obs: jax.Array
+    rewards: jax.Array
+    head: jax.Array
+    pending: jax.Array
+
+
+def check_n_step_hparams(hparams: NStepHParams, max_n: int) -> None:
+    """Raise ``ValueError`` naming the field unless the hyperparameters are allowed.
+
+    ``step_size`` finite > 0, ``gamma`` in [0, 1], ``n`` an integer in
+    ``[1, max_n]`` (every entry, for a sweep's arrays). Traced values (inside
+    ``jit``/``vmap``) cannot be read and pass unchecked: check a sweep's points
+    with this before compiling.
+    """
+    allowed = {
+        "step_size": (lambda v: np.isfinite(v) & (v > 0), "a finite number > 0"),
+        "gamma": (lambda v: (v >= 0) & (v <= 1), "a number in [0, 1]"),
+        "n": (lambda v: (v >= 1) & (v <= max_n) & (v == np.round(v)),
+              f"an integer in [1, max_n={max_n}]"),
+    }
+    for field, (ok, text) in allowed.items():
+        value = getattr(hparams, field)
+        if isinstance(value, jax.core.Tracer):
+            continue
+        if not np.all(ok(np.asarray(value, np.float64))):
+            raise ValueError(f"{field}={value!r} is invalid: must be {text}.")
+
+
+def n_step_return(rewards: jax.Array, powers: jax.Array, first: jax.Array,
+                     num_rewards: jax.Array, discount_t: jax.Array, v_next: jax.Array):
+    """``G = sum_{i<m} gamma^i R_{tau+1+i} + gamma^{m-1} discount_t v(S_{tau+m})``, float ``[]``
+
+    The n-step return (eq. 7.1) from the ``m = num_rewards`` rewards in ring-buffer
+    slots ``first, first + 1, ...`` (mod ``max_n``); ``m = n`` mid-episode, fewer at
+    its end. ``discount_t = gamma (1 - terminated)`` makes the bootstrap
+    ``gamma^m v(S_{tau+m})``, or nothing after a termination.
+
+    Args:
+      rewards: the ring buffer, float ``[max_n]``.
+      powers: ``gamma^i`` for ``i < max_n``, float ``[max_n]``.
+      first: slot of ``R_{tau+1}``, int ``[]``.
+      num_rewards: m in ``[1, max_n]``, int ``[]``.
+      discount_t: the last transition's discount, float ``[]``.
+      v_next: ``v(S_{tau+m})``, float ``[]``.
+    """
+    max_n = rewards.shape[0]
+    slots = jnp.arange(max_n)
+    g = jnp.sum(jnp.where(slots < num_rewards, powers * rewards[(first + slots) % max_n], 0.0))
+    return targets.td_target(g, powers[num_rewards - 1] * discount_t, v_next)
+
+
+def n_step_semi_gradient_td(feature_map: FeatureMap, max_n: int) -> Agent:
+    """n-step semi-gradient TD (S&B §9.4, eq. 9.15) for every ``n <= max_n``.
+
+    ``update(state, hparams, tr)`` takes one :class:`~rlfa.types.Transition`
+    ``(S_t, R_{t+1}, S_{t+1})`` and returns ``(state, metrics)``; metrics hold
+    ``updates`` (int32, how many weight updates it made: 0 or 1 mid-episode, all
+    pending ones on the episode's last transition) and ``td_error``
+    (``G - v(S_tau)`` of the last of them, 0 when none). A termination ends the
+    returns without bootstrapping (eq. 7.1's ``G = G_t`` when ``t + n >= T``); a
+    time-limit truncation ends the episode too, but its pending returns
+    bootstrap from the last observation, ``gamma^m v(S_{t+1})`` after ``m``
+    rewards (as :mod:`rlfa.targets` treats truncation). With ``n = 1`` this is
+    :func:`~rlfa.prediction.td.semi_gradient_td0`; with ``n`` at least the
+    episode's length, every-visit gradient Monte Carlo.
+
+    Args:
+      feature_map: phi.
+      max_n: the largest n the agent will be run with (the buffer's length),
+        an int >= 1; structural, so one value per compiled program.
+
+    Raises:
+      ValueError: naming the field, for a bad ``max_n``, or (in ``update``, when
+        the values are concrete) a bad hyperparameter, see
+        :func:`check_n_step_hparams`.
+    """
+    check_positive_int("max_n", max_n)
+
+    def init(key: jax.Array, obs_example: jax.Array) -> NStepState:
+        del key  # zero weights, as in the book
+        obs_example = jnp.asarray(obs_example)
+        return NStepState(
+            w=jnp.zeros((feature_map.num_features,), jnp.float32),
+            obs=jnp.zeros((max_n,) + obs_example.shape, obs_example.dtype),
+            rewards=jnp.zeros((max_n,), jnp.float32),
+            head=jnp.int32(0), pending=jnp.int32(0))
+
+    def one_update(w, hparams, powers, obs, rewards, first, num_rewards, discount_t, obs_next):
+        """The update for the S_tau in slot ``first``, from the ``num_rewards`` rewards after it."""
+        g = n_step_return(rewards, powers, first, num_rewards, discount_t,
+                             linear_value(w, feature_map(obs_next)))
+        phi = feature_map(obs[first])
+        delta = g - linear_value(w, phi)
+        return add_scaled(w, phi, hparams.step_size * delta), delta
+
+    def update(state: NStepState, hparams: NStepHParams, tr: Transition):
+        check_n_step_hparams(hparams, max_n)
+        n = jnp.round(jnp.asarray(hparams.n)).astype(jnp.int32)
+        obs = state.obs.at[state.head].set(tr.obs_tm1)
+        rewards = state.rewards.at[state.head].set(tr.r_t)
+        pending = state.pending + 1
+        episode_over = jnp.logical_or(tr.terminated_t, tr.truncated_t)
+        # Mid-episode the oldest pending tau (= t - n + 1) is updated once it has n rewards;
+        # at the end every pending tau is, oldest first, each with the rewards up to R_{T}.
+        num_updates = jnp.where(episode_over, pending, (pending >= n).astype(jnp.int32))
+        oldest = (state.head - pending + 1 + max_n) % max_n
+        discount_t = targets.discount(hparams.gamma, tr.terminated_t)
+        # gamma^i by repeated products, so gamma^0 = 1 and gamma^1 = gamma exactly (n = 1 is TD(0)).
+        gamma = jnp.asarray(hparams.gamma, jnp.float32)
+        powers = jnp.concatenate([jnp.ones((1,), jnp.float32),
+                                  jnp.cumprod(jnp.full((max_n - 1,), gamma))])
+
+        def body(j, carry):
+            w, _ = carry
+            return one_update(w, hparams, powers, obs, rewards, (oldest + j) % max_n, pending - j,
+                              discount_t, tr.obs_t)
+
+        # A traced trip count: a while loop, so a step costs one update, not max_n.
+        w, delta = jax.lax.fori_loop(0, num_updates, body, (state.w, jnp.float32(0.0)))
+        new = NStepState(w, obs, rewards, (state.head + 1) % max_n, pending - num_updates)
+        return new, {"td_error": delta, "updates": num_updates}
+
+    return Agent(init=init, act=evaluate_only, update=update)
