@@ -1,0 +1,107 @@
+"""One-step emphatic TD in expectation on a finite MDP (Sutton & Barto §11.8, Figure 11.6).
+
+Sampled emphatic TD (eq. 11.31-11.32) reweights each off-policy TD update by an
+emphasis ``M_t`` built from the interest ``I_t`` (here 1 in every state):
+
+    delta_t = R_{t+1} + gamma w^T x_{t+1} - w^T x_t
+    w_{t+1} = w_t + alpha M_t rho_t delta_t x_t
+    M_t     = gamma rho_{t-1} M_{t-1} + I_t,      M_{-1} = 0
+
+Its variance on Baird's counterexample is too high to run it sampled, so the book
+plots its expected trajectory (Figure 11.6, alpha = 0.03): sqrt(VE) goes to 0.
+
+Which expectation, exactly: ``S_t ~ mu`` at every step (the behaviour policy's
+stationary distribution, which it starts in), and the emphasis is tracked
+per state as ``f_t(s) = E[M_t ; S_t = s] = mu(s) E[M_t | S_t = s]``. Since
+``M_{t-1}`` depends only on the past, and ``E_b[rho g | s] = E_pi[g | s]``,
+
+    f_t     = mu * i + gamma P_pi^T f_{t-1},                 f_{-1} = 0
+    w_{t+1} = w_t + alpha sum_s f_t(s) delta_w(s) x(s) = w_t + alpha X^T (f_t * delta_w)
+
+with ``delta_w`` the Bellman error (:func:`~rlfa.prediction.semi_gradient_dp.bellman_error`)
+at the current ``w``: the deterministic iteration of the expected update, with the
+sampling noise (and the correlation between ``w_t`` and ``M_t`` that sampling
+creates) left out. ``f`` tends to ``(I - gamma P_pi^T)^-1 (mu * i)``, summing to
+``1 / (1 - gamma)`` for interest 1. On Baird, where pi leads every state to the
+lower one, this is the same iteration as the scalar form often used to redraw the
+figure: one expected emphasis ``M``, taken as ``gamma rho M + 1`` in each state with
+``rho`` the ratio of the step into it (7 into the lower state, 0 into an upper one),
+``M`` then their mean.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from rlfa import config
+from rlfa.envs import baird
+from rlfa.prediction.base import PredictionHParams
+from rlfa.prediction.gradient_td import mdp_rms_value_error
+from rlfa.prediction.semi_gradient_dp import FiniteMDP, baird_hparams, baird_mdp, bellman_error
+
+
+def expected_emphatic_td_update(mdp: FiniteMDP, w: jax.Array, f: jax.Array,
+                                hparams: PredictionHParams,
+                                interest: jax.Array | float = 1.0) -> tuple[jax.Array, jax.Array]:
+    """One expected emphatic TD step: ``(w_{t+1} [d], f_t [num_states])`` from ``w_t``
+    and ``f_{t-1}`` (start from ``f = 0``, the book's ``M_{-1} = 0``).
+
+    ``f_t = mu * i + gamma P_pi^T f_{t-1}`` (eq. 11.32 in expectation), then
+    ``w_{t+1} = w_t + alpha X^T (f_t * delta_w)`` (eq. 11.31); ``interest`` i is a scalar
+    or ``[num_states]``. ``sum(f_t)`` is the mean emphasis ``E[M_t]``.
+    """
+    f = mdp.mu * interest + hparams.gamma * (mdp.transitions.T @ f)
+    delta = bellman_error(mdp, w, hparams.gamma)
+    return w + hparams.step_size * (mdp.features.T @ (f * delta)), f
+
+
+def expected_emphatic_td_trajectory(mdp: FiniteMDP, w0: jax.Array, hparams: PredictionHParams,
+                                    num_updates: int, interest: jax.Array | float = 1.0):
+    """``(w [num_updates + 1, d], f [num_updates + 1, num_states])``: row 0 is ``w0`` and
+    ``f = 0``; row k is after k expected updates (``f`` the emphasis used by update k)."""
+    def step(carry, _):
+        carry = expected_emphatic_td_update(mdp, *carry, hparams, interest)
+        return carry, carry
+
+    f0 = jnp.zeros_like(mdp.mu)
+    _, (ws, fs) = jax.lax.scan(step, (w0, f0), None, length=num_updates)
+    return jnp.concatenate([w0[None], ws]), jnp.concatenate([f0[None], fs])
+
+
+class BairdEmphaticCurves(NamedTuple):
+    """Expected emphatic TD on Baird, ``num_updates + 1`` points each (point 0 is the start).
+
+    Attributes:
+      w: float32 ``[num_updates + 1, 8]``.
+      emphasis: the mean emphasis ``E[M_t] = sum_s f_t(s)``, ``[num_updates + 1]``.
+      rms_ve: sqrt(VE) against the true values (all 0), ``[num_updates + 1]``.
+    """
+
+    w: jax.Array
+    emphasis: jax.Array
+    rms_ve: jax.Array
+
+
+def baird_expected_emphatic_td(step_size: float = 0.03,
+                               num_updates: int = 1000) -> BairdEmphaticCurves:
+    """Figure 11.6: expected emphatic TD (interest 1) on Baird's counterexample from
+    :data:`rlfa.envs.baird.INITIAL_WEIGHTS`, with the book's alpha = 0.03 and 1000 updates.
+    Raises ``ValueError`` on a bad alpha."""
+    config.check_positive("step_size", step_size)
+    config.check_positive_int("num_updates", num_updates)
+    return _baird_expected_emphatic_td(baird_hparams(step_size), num_updates)
+
+
+@functools.partial(jax.jit, static_argnames="num_updates")
+def _baird_expected_emphatic_td(hparams: PredictionHParams,
+                                num_updates: int) -> BairdEmphaticCurves:
+    mdp = baird_mdp()
+    ws, fs = expected_emphatic_td_trajectory(mdp, jnp.asarray(baird.INITIAL_WEIGHTS),
+                                             hparams, num_updates)
+    zeros = jnp.zeros((baird.NUM_STATES,), jnp.float32)
+    rms_ve = jax.vmap(lambda w: mdp_rms_value_error(mdp, w, zeros))(ws)
+    return BairdEmphaticCurves(ws, fs.sum(-1), rms_ve)
