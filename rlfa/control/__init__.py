@@ -11,6 +11,12 @@ buffer), with fixed Q-targets in :mod:`~rlfa.control.target_network` and epsilon
 schedules in :mod:`~rlfa.control.schedules`.
 """
 
+from rlfa.control.differential_sarsa import (
+    DifferentialHParams,
+    DifferentialQState,
+    differential_hparams,
+    differential_sarsa,
+)
 from rlfa.control.episodes import (
     ActionRule,
     ControlCarry,
@@ -35,11 +41,15 @@ __all__ = [
     "ControlCarry",
     "ControlHParams",
     "ControlSweep",
+    "DifferentialHParams",
+    "DifferentialQState",
     "LinearQState",
     "SarsaTransition",
     "TabularQState",
     "act_afresh",
     "control_hparams",
+    "differential_hparams",
+    "differential_sarsa",
     "episode_summary",
     "episodic_control",
     "epsilon_greedy",

@@ -54,6 +54,7 @@ def make(name: str, **param_overrides) -> tuple[Any, Any]:
     return env, params.replace(**param_overrides)
 
 
+from rlfa.envs import access_control as _access_control  # noqa: F401
 from rlfa.envs import baird as _baird  # noqa: F401
 from rlfa.envs import chain as _chain  # noqa: F401
 from rlfa.envs import mountain_car as _mountain_car  # noqa: F401
