@@ -20,6 +20,7 @@ features, weights and epsilon-greedy policy are those of
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import jax
@@ -46,6 +47,19 @@ class DifferentialHParams(NamedTuple):
     step_size: Array
     beta: Array
     epsilon: Array
+
+
+@dataclasses.dataclass(frozen=True)
+class DifferentialSweep:
+    """Differential SARSA hyperparameters to sweep (``--sweep.NAME v1 v2 ...``), each point in
+    the same compiled program (see :meth:`rlfa.study.StudyOptions.grid`)."""
+
+    step_size: tuple[str, ...] = ()
+    """Step sizes alpha per weight replacing the configuration's own, e.g. 0.01 0.1/8."""
+    beta: tuple[str, ...] = ()
+    """Step sizes of the average-reward estimate R_bar, each > 0."""
+    epsilon: tuple[str, ...] = ()
+    """Exploration probabilities in [0, 1]."""
 
 
 def differential_hparams(step_size: float, beta: float, epsilon: float) -> DifferentialHParams:

@@ -1,0 +1,72 @@
+"""Differential semi-gradient SARSA on the access-control queuing task (S&B Example 10.2).
+
+:func:`sarsa_program` builds one run of Figure 10.5's agent as a runner Program:
+the one-hot features over (free servers, priority), differential SARSA
+(:mod:`rlfa.control.differential_sarsa`) in the episode loop
+(:func:`~rlfa.control.episodes.episodic_control`) with SARSA's reused ``A'``.
+The task is continuing: a run is one episode that never ends, run for as many
+program steps as the runner gives it, and its log reports R_bar and the steps
+taken. :func:`greedy_tables` reads the learned policy and the value of its best
+action off the weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rlfa.control.differential_sarsa import differential_sarsa
+from rlfa.control.episodes import episodic_control
+from rlfa.control.linear_values import linear_q, precomputed
+from rlfa.control.sarsa import sarsa_actions
+from rlfa.envs.access_control import AccessControl, EnvParams, features
+from rlfa.types import Program
+
+NUM_ACTIONS = 2  # REJECT, ACCEPT
+
+
+def sarsa_program(params: EnvParams | None = None, block_steps: int = 100) -> Program:
+    """One run of differential semi-gradient SARSA on the access-control task.
+
+    Args:
+      params: the task (default: the book's 10 servers, p = 0.06).
+      block_steps: environment steps per program step (one bulk draw of noise).
+
+    Returns:
+      A :class:`~rlfa.types.Program` over hyperparameters
+      :class:`~rlfa.control.differential_sarsa.DifferentialHParams`, whose log
+      reports ``r_bar`` (the average-reward estimate) and ``steps`` (environment
+      steps so far); its final carry's ``agent`` holds the weights ``w`` and R_bar.
+    """
+    params = params or EnvParams()
+    phi = features(params)
+    one_hot = precomputed(phi)  # the features run once per observation, cached in the carry
+    program = episodic_control(
+        AccessControl(), params, differential_sarsa(one_hot, NUM_ACTIONS),
+        linear_q(one_hot, NUM_ACTIONS), NUM_ACTIONS, num_episodes=1,  # never ends
+        actions=sarsa_actions("reuse"), block_steps=block_steps, observe=phi)
+
+    def log(carry, hparams):
+        del hparams
+        return {"r_bar": carry.agent.r_bar, "steps": carry.steps}
+
+    return program._replace(log=log, finished=None)
+
+
+def greedy_tables(w: np.ndarray, params: EnvParams | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The greedy policy and the value of its best action from weights ``w`` ``[..., 2 * d]``.
+
+    Returns:
+      ``(accept, best_value, tied)``, each ``[..., k + 1, P]`` over (free servers,
+      priority index): ``accept`` is bool, True where ``q(accept) > q(reject)`` (a tie
+      rejects); ``best_value`` is ``max_a q``; ``tied`` is bool, True where
+      ``q(accept) == q(reject)``, as for a state whose actions were never tried.
+    """
+    params = params or EnvParams()
+    w = np.asarray(w, np.float64)
+    q = w.reshape(w.shape[:-1] + (NUM_ACTIONS, params.num_servers + 1, len(params.priorities)))
+    reject, accept = q[..., 0, :, :], q[..., 1, :, :]
+    return accept > reject, q.max(axis=-3), accept == reject
+
+
+__all__ = ["NUM_ACTIONS", "greedy_tables", "sarsa_program"]
