@@ -32,7 +32,6 @@ STUDIES = {
     "experiments.mountain_car": "MountainCarConfig",
     "experiments.baird": "BairdConfig",
     "experiments.universal_approximation": "UniversalApproximationConfig",
-    "experiments.access_control": "AccessControlConfig",
 }
 BENCHMARKS = {
     "benchmarks.random_walk": "BenchmarkConfig",
@@ -131,7 +130,7 @@ def check_ladder_summary(path: Path) -> None:
 
 
 def _content_checks() -> dict:
-    from tests.experiments import test_access_control, test_baird, test_dqn, test_mountain_car
+    from tests.experiments import test_baird, test_dqn, test_mountain_car
     from tests.experiments import test_universal_approximation as test_ua
 
     return {"experiments.dqn_ladder": check_ladder_summary,
@@ -139,8 +138,7 @@ def _content_checks() -> dict:
             "experiments.dqn": test_dqn.check_quick_run_writes_results,
             "experiments.mountain_car": test_mountain_car.check_quick_run_writes_both_figures,
             "experiments.universal_approximation":
-                test_ua.check_quick_run_writes_results_and_error_falls_with_width,
-            "experiments.access_control": test_access_control.check_quick_run_writes_results}
+                test_ua.check_quick_run_writes_results_and_error_falls_with_width}
 
 
 # What a module's own test file would otherwise check in a second run of the same workload:
