@@ -15,10 +15,18 @@ def _fail(field: str, value, allowed: str):
     raise ValueError(f"{field}={value!r} is invalid: must be {allowed}.")
 
 
+def _values(field: str, value) -> list:
+    """The numbers to check: a sequence's entries, an array's (see :func:`entries`), or
+    ``value`` itself."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return entries(field, value) if hasattr(value, "shape") else [value]
+
+
 def check_positive(field: str, value) -> None:
-    """Raise unless ``value`` is a finite number > 0 (or every entry of a sequence is)."""
-    values = value if isinstance(value, (list, tuple)) else [value]
-    for v in values:
+    """Raise unless ``value`` is a finite number > 0 (or every entry of a sequence or array is;
+    a traced array passes, see :func:`entries`)."""
+    for v in _values(field, value):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             _fail(field, value, "a finite number > 0")
 
@@ -36,11 +44,28 @@ def check_nonnegative_int(field: str, value) -> None:
 
 
 def check_in_range(field: str, value, low: float, high: float) -> None:
-    """Raise unless ``low <= value <= high`` (each entry, for a sequence)."""
-    values = value if isinstance(value, (list, tuple)) else [value]
-    for v in values:
+    """Raise unless ``low <= value <= high`` (each entry, for a sequence or array)."""
+    for v in _values(field, value):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (low <= v <= high):
             _fail(field, value, f"a number in [{low}, {high}]")
+
+
+def entries(field: str, value) -> list[float]:
+    """A number, or every entry of an array of them (a sweep's grid of hyperparameters), as
+    floats to check one by one with the helpers here.
+
+    A traced value (inside ``jit``/``vmap``) cannot be read and gives ``[]``: check a
+    sweep's points before compiling.
+    """
+    import jax
+    import numpy as np
+
+    if isinstance(value, jax.core.Tracer):
+        return []
+    try:
+        return [float(v) for v in np.asarray(value, np.float64).ravel()]
+    except (TypeError, ValueError):
+        _fail(field, value, "a number")
 
 
 def check_choice(field: str, value, choices: Iterable) -> None:

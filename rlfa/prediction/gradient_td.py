@@ -25,7 +25,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from rlfa import config
 from rlfa.envs import baird
@@ -52,14 +51,6 @@ class TDCHParams(NamedTuple):
     gamma: jax.Array
 
 
-def _floats(field: str, value) -> list[float]:
-    """``value`` (a number or an array of them, e.g. a sweep's grid) as a list of floats."""
-    try:
-        return [float(v) for v in np.asarray(value, np.float64).ravel()]
-    except (TypeError, ValueError):
-        raise ValueError(f"{field}={value!r} is invalid: must be a number.") from None
-
-
 def tdc_hparams(step_size, beta, gamma) -> TDCHParams:
     """Validated :class:`TDCHParams` as float32 arrays (scalars, or one entry per grid point).
 
@@ -67,9 +58,9 @@ def tdc_hparams(step_size, beta, gamma) -> TDCHParams:
       ValueError: naming the field, e.g. ``beta=-0.1 is invalid: must be a finite number > 0.``
     """
     for field, value in (("step_size", step_size), ("beta", beta)):
-        for v in _floats(field, value):
+        for v in config.entries(field, value):  # each entry of a grid, named on its own
             config.check_positive(field, v)
-    for v in _floats("gamma", gamma):
+    for v in config.entries("gamma", gamma):
         config.check_in_range("gamma", v, 0.0, 1.0)
     return TDCHParams(*(jnp.asarray(x, jnp.float32) for x in (step_size, beta, gamma)))
 

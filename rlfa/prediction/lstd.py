@@ -19,9 +19,9 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from rlfa import targets
+from rlfa.config import check_in_range, check_positive
 from rlfa.features import FeatureMap, Features, add_scaled, linear_value
 from rlfa.prediction.base import evaluate_only
 from rlfa.types import Agent, Transition
@@ -61,16 +61,8 @@ def check_lstd_hparams(hparams: LSTDHParams) -> None:
     """Raise ``ValueError`` naming the field unless ``gamma`` is in [0, 1] and
     ``epsilon`` finite > 0 (every entry). Traced values pass unchecked: check a
     sweep's points with this before compiling."""
-    allowed = {
-        "gamma": (lambda v: (v >= 0) & (v <= 1), "a number in [0, 1]"),
-        "epsilon": (lambda v: np.isfinite(v) & (v > 0), "a finite number > 0"),
-    }
-    for field, (ok, text) in allowed.items():
-        value = getattr(hparams, field)
-        if isinstance(value, jax.core.Tracer):
-            continue
-        if not np.all(ok(np.asarray(value, np.float64))):
-            raise ValueError(f"{field}={value!r} is invalid: must be {text}.")
+    check_in_range("gamma", hparams.gamma, 0.0, 1.0)
+    check_positive("epsilon", hparams.epsilon)
 
 
 def _matrix_times(m: jax.Array, phi: Features) -> jax.Array:

@@ -29,10 +29,9 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from rlfa import targets
-from rlfa.config import check_positive_int
+from rlfa.config import check_in_range, check_positive, check_positive_int, entries
 from rlfa.features import FeatureMap, add_scaled, linear_value
 from rlfa.prediction.base import evaluate_only
 from rlfa.types import Agent, Transition
@@ -82,18 +81,10 @@ def check_n_step_hparams(hparams: NStepHParams, max_n: int) -> None:
     ``jit``/``vmap``) cannot be read and pass unchecked: check a sweep's points
     with this before compiling.
     """
-    allowed = {
-        "step_size": (lambda v: np.isfinite(v) & (v > 0), "a finite number > 0"),
-        "gamma": (lambda v: (v >= 0) & (v <= 1), "a number in [0, 1]"),
-        "n": (lambda v: (v >= 1) & (v <= max_n) & (v == np.round(v)),
-              f"an integer in [1, max_n={max_n}]"),
-    }
-    for field, (ok, text) in allowed.items():
-        value = getattr(hparams, field)
-        if isinstance(value, jax.core.Tracer):
-            continue
-        if not np.all(ok(np.asarray(value, np.float64))):
-            raise ValueError(f"{field}={value!r} is invalid: must be {text}.")
+    check_positive("step_size", hparams.step_size)
+    check_in_range("gamma", hparams.gamma, 0.0, 1.0)
+    if not all(1 <= v <= max_n and v == round(v) for v in entries("n", hparams.n)):
+        raise ValueError(f"n={hparams.n!r} is invalid: must be an integer in [1, max_n={max_n}].")
 
 
 def n_step_return(rewards: jax.Array, powers: jax.Array, first: jax.Array,
