@@ -8,6 +8,7 @@ from rlfa.features.base import (
     dense,
     linear_value,
 )
+from rlfa.features.coarse_coding import coarse_coding_1d, interval_features, normalized_sgd_step
 from rlfa.features.fourier import fourier_basis
 from rlfa.features.one_hot import one_hot
 from rlfa.features.polynomial import polynomial_basis
@@ -22,9 +23,12 @@ __all__ = [
     "all_actions",
     "asymmetric_offsets",
     "check_weights_match",
+    "coarse_coding_1d",
     "dense",
     "fourier_basis",
+    "interval_features",
     "linear_value",
+    "normalized_sgd_step",
     "one_hot",
     "polynomial_basis",
     "q_values",
