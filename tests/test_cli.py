@@ -32,6 +32,7 @@ STUDIES = {
     "experiments.mountain_car": "MountainCarConfig",
     "experiments.baird": "BairdConfig",
     "experiments.universal_approximation": "UniversalApproximationConfig",
+    "experiments.coarse_coding": "CoarseCodingConfig",
 }
 BENCHMARKS = {
     "benchmarks.random_walk": "BenchmarkConfig",
@@ -132,13 +133,16 @@ def check_ladder_summary(path: Path) -> None:
 def _content_checks() -> dict:
     from tests.experiments import test_baird, test_dqn, test_mountain_car
     from tests.experiments import test_universal_approximation as test_ua
+    from tests.experiments import test_coarse_coding
 
     return {"experiments.dqn_ladder": check_ladder_summary,
             "experiments.baird": test_baird.check_quick_run_diverges_under_semi_gradient_only,
             "experiments.dqn": test_dqn.check_quick_run_writes_results,
             "experiments.mountain_car": test_mountain_car.check_quick_run_writes_both_figures,
             "experiments.universal_approximation":
-                test_ua.check_quick_run_writes_results_and_error_falls_with_width}
+                test_ua.check_quick_run_writes_results_and_error_falls_with_width,
+            "experiments.coarse_coding":
+                test_coarse_coding.check_quick_run_error_falls_and_broad_features_generalize_early}
 
 
 # What a module's own test file would otherwise check in a second run of the same workload:

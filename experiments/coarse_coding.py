@@ -1,0 +1,161 @@
+"""Coarseness of coarse coding (Sutton & Barto Example 9.3, Figure 9.8).
+
+    python -m experiments.coarse_coding          # 30 seeds x 3 widths, 10240 examples
+    python -m experiments.coarse_coding --quick  # seconds, for tests
+
+Linear SGD (eq. 9.7) learns a square wave on [0, 2) from uniform samples, with 50
+intervals of each width as features (:mod:`rlfa.features.coarse_coding`); every width
+and seed in one program. Headlines: RMS error vs the wave per width and example count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rlfa import config as cfg
+from rlfa import report, stats
+from rlfa.features import coarse_coding_1d, interval_features, linear_value, normalized_sgd_step
+from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.types import Program
+
+LOW, HIGH, NUM_POINTS = 0.0, 2.0, 200  # the domain; midpoints of 200 cells are the error grid
+X_EVAL = LOW + (np.arange(NUM_POINTS) + 0.5) * (HIGH - LOW) / NUM_POINTS
+
+
+def square_wave(x):
+    """The desired function: 1 on (0.5, 1.5), 0 elsewhere on [0, 2)."""
+    return ((x > 0.5) & (x < 1.5)).astype(jnp.result_type(float))
+
+
+class HParams(NamedTuple):
+    step_size: float  # alpha = step_size / (active features)
+    width: float  # interval length: traced, the shapes do not depend on it
+
+
+@dataclasses.dataclass(frozen=True)
+class CoarseCodingSweep:
+    step_size: tuple[str, ...] = ()
+    """Values of step_size to run instead, every one with every width."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CoarseCodingConfig(StudyOptions):
+    """Figure 9.8. The book: 50 features, alpha = 0.2 / n (n features present), uniform
+    samples, 10 .. 10240 examples; widths 0.2, 0.4, 1.0 and the wave 1 on (0.5, 1.5) as in
+    the public reference code, which draws fresh samples per count where a run here goes
+    on learning. ``--quick``: 8 seeds, counts 10, 40, 640."""
+
+    widths: tuple[float, ...] = (0.2, 0.4, 1.0)
+    """Interval lengths (narrow, medium, broad), all in one program."""
+    num_features: int = 50
+    """Intervals per width, spread evenly over [0, 2]."""
+    step_size: float = 0.2
+    """alpha times the number of active features (the book: 0.2)."""
+    example_counts: tuple[int, ...] = (10, 40, 160, 640, 2560, 10240)
+    """Examples seen at each logged point (increasing)."""
+    num_seeds: int = 30
+    """Independent sample streams per width."""
+    sweep: CoarseCodingSweep = CoarseCodingSweep()
+
+    def __post_init__(self):
+        super().__post_init__()
+        cfg.check_nonempty("widths", self.widths)
+        cfg.check_positive("widths", self.widths)
+        for width in self.widths:  # also: each within the domain and covering it
+            coarse_coding_1d(LOW, HIGH, width, self.num_features)
+        for point in self.grid(HParams(self.step_size, 1.0)):
+            cfg.check_positive("step_size", float(point.step_size))
+        counts = self.example_counts
+        if not counts or list(counts) != sorted(set(counts)) or not all(
+                isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in counts):
+            raise ValueError(f"example_counts={counts} is invalid: must be increasing ints >= 1.")
+        cfg.check_positive_int("num_seeds", self.num_seeds)
+
+    def effective(self) -> CoarseCodingConfig:
+        return dataclasses.replace(self, quick=False, num_seeds=8, example_counts=(10, 40, 640)
+                                   ) if self.quick else self
+
+
+def program(config: CoarseCodingConfig) -> Program:
+    """One run's carry: the weights, the index of the next logged count, the run's key."""
+    bounds = jnp.asarray((0,) + config.example_counts, jnp.int32)
+    x_eval, y_eval = jnp.asarray(X_EVAL), square_wave(jnp.asarray(X_EVAL))
+
+    def phi(x, hp):
+        return interval_features(x, hp.width, LOW, HIGH, config.num_features)
+
+    def step(c, hp):  # on to the next logged count; example i's x from its own key, so
+        def example(i, w):  # logging at other counts changes nothing
+            x = jax.random.uniform(jax.random.fold_in(c[2], i), (), minval=LOW, maxval=HIGH)
+            return normalized_sgd_step(w, phi(x, hp), square_wave(x), hp.step_size)
+        return jax.lax.fori_loop(bounds[c[1]], bounds[c[1] + 1], example, c[0]), c[1] + 1, c[2]
+
+    def log(c, hp):
+        values = jax.vmap(lambda x: linear_value(c[0], phi(x, hp)))(x_eval)
+        return {"values": values, "rms_error": jnp.sqrt(jnp.mean((values - y_eval) ** 2))}
+
+    return Program(lambda key, hp: (jnp.zeros(config.num_features), jnp.int32(0), key),
+                   step, log, weights=lambda c: c[0])
+
+
+def jobs(config: CoarseCodingConfig):
+    points = [p for w in config.widths for p in config.grid(HParams(config.step_size, w))]
+    yield Job("coarse coding", program(config), points, config.num_seeds,
+              len(config.example_counts), 1, log_x=np.asarray(config.example_counts),
+              unit="examples", postfix=latest_mean("rms_error", "RMS error"),
+              grid_labels=[{"width": float(p.width), "step_size": float(p.step_size)}
+                           for p in points])
+
+
+def record(config: CoarseCodingConfig, job: Job, results) -> Record:
+    rec, swept = Record(), len(job.hparams) > len(config.widths)
+    names = [f"width {p['width']:g}" + (f", step size {p['step_size']:g}" if swept else "")
+             for p in job.grid_labels]
+    for g, name in enumerate(names):
+        for t, count in enumerate(config.example_counts):
+            rec.headlines[f"{name}, {count} examples"] = stats.headline(
+                "RMS error vs the square wave", results.metrics["rms_error"][g, :, t],
+                higher_is_better=False, task="square wave")
+        rec.arrays[f"values {name}"] = results.metrics["values"][g]  # [seeds, counts, points]
+    rec.arrays["x_eval"] = X_EVAL
+    rec.summary = {"curves": names, "example_counts": list(config.example_counts),
+                   "num_seeds": config.num_seeds}
+    rec.rows = report.metric_rows({"rms_error": results.metrics["rms_error"]}, job.grid_labels,
+                                  "examples", job.log_x)
+    return rec
+
+
+def figure(run):
+    """Rows: examples; columns: widths. Mean over seeds (95% bootstrap band), seed 0 thin."""
+    import matplotlib.pyplot as plt
+
+    names, counts, x = run.summary["curves"], run.summary["example_counts"], run.arrays["x_eval"]
+    fig, axes = plt.subplots(len(counts), len(names), figsize=(3.6 * len(names),
+                             1.9 * len(counts)), sharex=True, sharey=True, squeeze=False)
+    for j, name in enumerate(names):
+        values = run.arrays[f"values {name}"]
+        for t, (ax, count) in enumerate(zip(axes[:, j], counts)):
+            mean, low, high = stats.bootstrap_band(values[:, t])
+            ax.plot(x, np.asarray(square_wave(jnp.asarray(x))), color="0.75", lw=3)
+            ax.fill_between(x, low, high, alpha=0.3)
+            ax.plot(x, mean, lw=1.5, label="mean, 95% CI")
+            ax.plot(x, values[0, t], "k", lw=0.6, label="seed 0")
+            rms = run.summary["headlines"][f"{name}, {count} examples"]["mean"]["value"]
+            ax.set_title(f"{name}: {count} examples (RMS {rms:.3f})", fontsize=8)
+        axes[-1, j].set_xlabel("x")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(f"Coarse coding of a square wave, {run.config['num_features']} intervals "
+                 "per width (S&B Figure 9.8)")
+    fig.tight_layout()
+    return fig
+
+
+STUDY = Study("coarse_coding", jobs, record, figure)
+
+if __name__ == "__main__":
+    cli(CoarseCodingConfig, STUDY)  # devices and processes: see experiments/__init__.py
