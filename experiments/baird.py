@@ -1,17 +1,19 @@
-"""Baird's counterexample (Sutton & Barto Example 11.1, Figure 11.2): off-policy divergence.
+"""Baird's counterexample (Sutton & Barto Example 11.1, Figures 11.2, 11.5 and 11.6).
 
-    python -m experiments.baird                   # the book's setting, 10 seeds
+    python -m experiments.baird                   # every figure, the book's settings, 10 seeds
+    python -m experiments.baird --figure 11.5     # one figure: TDC, sampled and expected
     python -m experiments.baird --num-steps 5000  # longer: the weights run away
     python -m experiments.baird --quick           # seconds, for tests
 
-Semi-gradient off-policy TD(0), ``w += alpha * rho * delta * phi(S)``, diverges
-from the book's initial weights (Figure 11.2, left); residual-gradient TD,
-``w += alpha * rho * delta * (phi(S) - gamma * phi(S'))``, the true gradient of
-the squared TD error here since transitions are deterministic given the action,
-does not (:mod:`rlfa.prediction.off_policy`). The runner flags, per seed, the
-first logged point at which a weight is non-finite or beyond
-``divergence_bound``; the summary reports it and the figure never plots a
-non-finite weight.
+Sampled, from the book's initial weights (:func:`rlfa.prediction.baird_program`):
+semi-gradient off-policy TD(0) diverges (Figure 11.2 left), residual-gradient TD
+(the true gradient of the squared TD error here) does not, and TDC drives sqrt(PBE)
+towards 0 (Figure 11.5 left). Expected, one deterministic run each
+(:func:`rlfa.prediction.expected_program`): semi-gradient DP diverges (Figure 11.2
+right), expected TDC's sqrt(PBE) goes to about 0 while sqrt(VE) does not (Figure
+11.5 right), expected emphatic TD's sqrt(VE) goes to 0 (Figure 11.6). The runner
+flags, per seed, the first logged point with a weight non-finite or beyond
+``divergence_bound``; the figure never plots a non-finite weight.
 """
 
 from __future__ import annotations
@@ -25,110 +27,167 @@ from rlfa import prediction, report, stats
 from rlfa.envs import baird
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
-METHODS = {"semi_gradient_td": prediction.off_policy_semi_gradient_td0,
-           "residual_gradient_td": prediction.off_policy_residual_gradient_td}
+SAMPLED = {"semi_gradient_td": ("11.2", prediction.off_policy_semi_gradient_td0),
+           "residual_gradient_td": ("11.2", prediction.off_policy_residual_gradient_td),
+           "tdc": ("11.5", prediction.tdc)}
+# Each run's headlines: label suffix -> the final error it reports.
+HEADLINES = {"semi_gradient_dp": {"": "max |w|"}, "tdc": {"": "sqrt(PBE)", " sqrt(VE)": "sqrt(VE)"},
+             "expected_tdc": {"": "sqrt(PBE)", " sqrt(VE)": "sqrt(VE)"}}
+ROWS = {"11.2": ("semi_gradient_td", "residual_gradient_td", "semi_gradient_dp"),
+        "11.5": ("tdc", "expected_tdc"), "11.6": ("expected_emphatic_td",)}
 
 
 @dataclasses.dataclass(frozen=True)
 class BairdConfig(StudyOptions):
-    """Reproduce Figure 11.2: semi-gradient off-policy TD diverges on Baird's counterexample.
+    """Reproduce Figures 11.2, 11.5 and 11.6 on Baird's counterexample.
 
-    ``--quick``: 2 seeds of 1000 steps.
+    ``--quick``: 2 seeds of 1000 steps (the expected updates run in full).
     """
 
+    figure: str = "all"
+    """Which of the book's figures: 11.2 (sampled TD left, semi-gradient DP right),
+    11.5 (TDC sampled and expected), 11.6 (expected emphatic TD) or all."""
     num_steps: int = 1000
-    """Transitions per run (the book's Figure 11.2: 1000)."""
+    """Transitions per sampled run (the book: 1000)."""
     num_seeds: int = 10
-    """Independent runs per method."""
+    """Independent runs per sampled method (the book shows one)."""
     step_size: float = 0.01
-    """alpha (the book: 0.01)."""
+    """alpha of sampled TD and semi-gradient DP (the book's Figure 11.2: 0.01)."""
+    num_updates: int = 1000
+    """Expected updates (DP sweeps) per deterministic run (the book: 1000)."""
+    tdc_step_size: float = 0.005
+    """alpha of TDC, sampled and expected (the book's Figure 11.5: 0.005)."""
+    tdc_beta: float = 0.05
+    """beta of TDC, sampled and expected (the book's Figure 11.5: 0.05)."""
+    emphatic_step_size: float = 0.03
+    """alpha of expected emphatic TD (the book's Figure 11.6: 0.03)."""
     gamma: float = baird.GAMMA
     """Discount (the book: 0.99)."""
     sweep: prediction.PredictionSweep = prediction.PredictionSweep()
-    """alpha and gamma values to run instead, all in one compiled program per method."""
+    """alpha and gamma values to run instead, all in one compiled program per method
+    (sampled semi-gradient and residual-gradient TD; the others run at their book point)."""
     log_every: int = 10
-    """Transitions between logged weights."""
+    """Transitions (expected updates) between logged weights."""
     divergence_bound: float = 100.0
     """A weight beyond this magnitude (ten times the largest initial weight) counts as diverged."""
 
     def __post_init__(self):
         super().__post_init__()
-        cfg.check_positive_int("num_steps", self.num_steps)
-        cfg.check_positive_int("num_seeds", self.num_seeds)
+        cfg.check_choice("figure", self.figure, (*ROWS, "all"))
+        for name in ("num_steps", "num_updates", "num_seeds", "log_every"):
+            cfg.check_positive_int(name, getattr(self, name))
+            if name in ("num_steps", "num_updates") and getattr(self, name) % self.log_every:
+                raise ValueError(f"{name}={getattr(self, name)} is invalid: must be a multiple "
+                                 f"of log_every={self.log_every}.")
+        for name in ("tdc_step_size", "tdc_beta", "emphatic_step_size", "divergence_bound"):
+            cfg.check_positive(name, getattr(self, name))
         for point in self.grid(prediction.PredictionHParams(self.step_size, self.gamma)):
             cfg.check_positive("step_size", float(point.step_size))
             cfg.check_in_range("gamma", float(point.gamma), 0.0, 1.0)
-        cfg.check_positive_int("log_every", self.log_every)
-        cfg.check_positive("divergence_bound", self.divergence_bound)
-        if self.num_steps % self.log_every:
-            raise ValueError(f"num_steps={self.num_steps} is invalid: must be a multiple of "
-                             f"log_every={self.log_every}.")
 
     def effective(self) -> BairdConfig:
         return dataclasses.replace(self, num_steps=1000, num_seeds=2) if self.quick else self
 
+    def book_point(self, name: str):
+        if "tdc" in name:
+            return prediction.tdc_hparams(self.tdc_step_size, self.tdc_beta, self.gamma)
+        alpha = self.emphatic_step_size if "emphatic" in name else self.step_size
+        return prediction.PredictionHParams(alpha, self.gamma)
+
 
 def jobs(config: BairdConfig):
-    points = config.grid(prediction.PredictionHParams(config.step_size, config.gamma))
-    num_logs = config.num_steps // config.log_every
-    for method, agent in METHODS.items():
-        yield Job(f"Baird {method}", prediction.baird_program(agent(baird.features()),
-                                                              baird.features(), config.log_every),
-                  points, config.num_seeds, num_logs, steps_per_log=1,
-                  log_x=config.log_every * np.arange(1, num_logs + 1), unit="steps",
-                  postfix=latest_mean("rms_ve", "sqrt(VE)"),
-                  divergence_bound=config.divergence_bound,
-                  grid_labels=[{"alpha": float(p.step_size), "gamma": float(p.gamma)}
-                               for p in points], info=method)
+    def job(name, program, points, num_seeds, num, unit):
+        x = config.log_every * np.arange(1, num // config.log_every + 1)
+        labels = [{"alpha": float(p.step_size), "gamma": float(p.gamma)} for p in points]
+        return Job(f"Baird {name}", program, points, num_seeds, len(x), steps_per_log=(
+            1 if unit == "steps" else config.log_every), log_x=x, unit=unit,
+            postfix=latest_mean("rms_ve", "sqrt(VE)"), divergence_bound=config.divergence_bound,
+            grid_labels=labels, info=name)
+
+    for figure_number, names in ROWS.items():
+        for name in names if config.figure in (figure_number, "all") else ():
+            if name in SAMPLED:
+                points = [config.book_point(name)] if name == "tdc" else config.grid(
+                    prediction.PredictionHParams(config.step_size, config.gamma))
+                program = prediction.baird_program(SAMPLED[name][1](baird.features()),
+                                                   baird.features(), config.log_every)
+                yield job(name, program, points, config.num_seeds, config.num_steps, "steps")
+            else:
+                yield job(name, prediction.expected_program(name), [config.book_point(name)],
+                          1, config.num_updates, "sweeps" if "dp" in name else "updates")
 
 
 def record(config: BairdConfig, job: Job, results) -> Record:
-    method, rec = job.info, Record()
-    steps = job.log_x
+    method, rec, m, x = job.info, Record(), results.metrics, job.log_x
     for g, labels in enumerate(job.grid_labels):
         name = method if len(job.hparams) == 1 else \
             f"{method} (alpha={labels['alpha']:g}, gamma={labels['gamma']:g})"
-        at, final_w = results.diverged_at[g], results.metrics["w"][g, :, -1]
-        final_ve = results.metrics["rms_ve"][g, :, -1]
-        rec.headlines[name] = stats.headline(f"sqrt(VE) after {config.num_steps} steps", final_ve,
-                                             higher_is_better=False, task="Baird")
+        final = {"max |w|": np.max(np.abs(m["w"][g, :, -1]), axis=-1),
+                 "sqrt(VE)": m["rms_ve"][g, :, -1], "sqrt(PBE)": m["rms_pbe"][g, :, -1]}
+        for suffix, metric in HEADLINES.get(method, {"": "sqrt(VE)"}).items():
+            rec.headlines[name + suffix] = stats.headline(
+                f"{metric} after {x[-1]} {job.unit}", final[metric], higher_is_better=False,
+                task="Baird")
+        at = results.diverged_at[g]
         rec.summary[name] = {
+            "figure": next(f for f, names in ROWS.items() if method in names), "unit": job.unit,
+            "hparams": {k: float(v) for k, v in job.hparams[g]._asdict().items()},
             "diverged_seeds": np.flatnonzero(at >= 0).tolist(),
             "per_seed": [{"seed": s, "diverged": bool(a >= 0),
-                          "diverged_at_step": int(steps[a]) if a >= 0 else None,
-                          "final_weights_finite": bool(np.isfinite(final_w[s]).all()),
-                          "final_max_abs_weight": float(np.max(np.abs(final_w[s])))}
+                          "diverged_at": int(x[a]) if a >= 0 else None,
+                          "final_weights_finite": bool(np.isfinite(m["w"][g, s, -1]).all()),
+                          **{f"final {k}": float(v[s]) for k, v in final.items()}}
                          for s, a in enumerate(at)],
-            "final_rms_ve": report.summary_stats(final_ve),
-        }
-        rec.arrays[f"{name}_w"] = results.metrics["w"][g:g + 1]
+            "final_rms_ve": report.summary_stats(final["sqrt(VE)"]),
+            "final_rms_pbe": report.summary_stats(final["sqrt(PBE)"])}
+        rec.arrays |= {f"{name}_{k}": m[k][g] for k in ("w", "rms_ve", "rms_pbe")}
     rec.summary = {"methods": rec.summary, "divergence_bound": config.divergence_bound,
                    "log_every": config.log_every}
-    rec.rows = report.metric_rows({"rms_ve": results.metrics["rms_ve"]},
-                                  [{"method": method, **labels} for labels in job.grid_labels]
-                                  if len(job.hparams) > 1 else [{"method": method}], "step", steps)
+    if job.unit == "steps":  # the sampled runs' curves; the expected ones are in metrics.npz
+        rec.rows = report.metric_rows(
+            {"rms_ve": m["rms_ve"]}, [{"method": method, **labels} for labels in job.grid_labels]
+            if len(job.hparams) > 1 else [{"method": method}], "step", x)
     return rec
 
 
+def panel(ax, run, name):
+    """A run's weights (a sampled method's first seed, like the book's single run) and, for
+    TDC and emphatic TD, its errors as the book draws them."""
+    entry, w = run.summary["methods"][name], run.arrays[f"{name}_w"][0]
+    x = run.summary["log_every"] * np.arange(1, len(w) + 1)
+    for i in range(w.shape[-1]):
+        finite = np.isfinite(w[:, i])  # a diverged weight is not drawn past overflow
+        ax.plot(x[finite], w[finite, i], label=f"w{i + 1}", lw=1)
+    if "tdc" in name or "emphatic" in name:
+        ax.plot(x, run.arrays[f"{name}_rms_ve"][0], "k", lw=2, label="sqrt(VE)")
+    if "tdc" in name:
+        ax.plot(x, run.arrays[f"{name}_rms_pbe"][0], "k--", lw=2, label="sqrt(PBE)")
+    at = entry["per_seed"][0]["diverged_at"]
+    hp = ", ".join(f"{'alpha' if k == 'step_size' else k}={v:g}"
+                   for k, v in entry["hparams"].items() if k != "gamma")
+    ax.set(xlabel=entry["unit"], ylabel="weight / error", title=f"{name.replace('_', ' ')} "
+           f"({hp}; Figure {entry['figure']})" + (f"\n(beyond ±{run.summary['divergence_bound']:g}"
+                                                  f" at {entry['unit'][:-1]} {at})" if at else ""))
+    ax.legend(fontsize=7, ncol=2)
+
+
 def figure(run):
+    """One row per book figure: 11.2 (sampled TD, residual gradient, DP), 11.5 (TDC
+    sampled and expected), 11.6 (expected emphatic TD)."""
     import matplotlib.pyplot as plt
 
-    methods, log_every = run.summary["methods"], run.summary["log_every"]
-    fig, axes = plt.subplots(1, len(methods), figsize=(5.5 * len(methods), 4), squeeze=False)
-    for ax, (name, entry) in zip(axes[0], methods.items()):
-        w = run.arrays[f"{name}_w"][0, 0]  # the first seed, like the book's single run
-        steps = log_every * np.arange(1, len(w) + 1)
-        for i in range(w.shape[-1]):
-            finite = np.isfinite(w[:, i])  # a diverged weight is not drawn past overflow
-            ax.plot(steps[finite], w[finite, i], label=f"w{i + 1}")
-        title = name.replace("_", " ")
-        if entry["per_seed"][0]["diverged"]:
-            title += (f"\n(beyond ±{run.summary['divergence_bound']:g} at step "
-                      f"{entry['per_seed'][0]['diverged_at_step']})")
-        ax.set(xlabel="steps", ylabel="weight", title=title)
-        ax.legend(fontsize=7, ncol=2)
-    fig.suptitle(f"Baird's counterexample, alpha={run.config['step_size']}, gamma="
-                 f"{run.config['gamma']} (S&B Figure 11.2, seed 0)")
+    rows = [[n for n in names if n in run.summary["methods"]] for names in ROWS.values()]
+    rows = [r for r in rows if r] or [list(run.summary["methods"])]  # a sweep: its points
+    ncols = max(map(len, rows))
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(5.5 * ncols, 4 * len(rows)),
+                             squeeze=False)
+    for ax_row, names in zip(axes, rows):
+        for ax in ax_row[len(names):]:
+            ax.axis("off")
+        for ax, name in zip(ax_row, names):
+            panel(ax, run, name)
+    fig.suptitle(f"Baird's counterexample, gamma={run.config['gamma']} (S&B Figures 11.2, 11.5, "
+                 "11.6; sampled runs: seed 0)")
     fig.tight_layout()
     return fig
 

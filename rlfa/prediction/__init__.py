@@ -4,8 +4,7 @@
 * :mod:`~rlfa.prediction.td`: semi-gradient TD(0) and residual-gradient TD;
 * :mod:`~rlfa.prediction.n_step_td`: n-step semi-gradient TD, n swept in one program (§9.4);
 * :mod:`~rlfa.prediction.lstd`: least-squares TD with the Sherman-Morrison inverse (§9.8);
-* :mod:`~rlfa.prediction.off_policy`: the same with importance sampling, and
-  the loop on Baird's counterexample;
+* :mod:`~rlfa.prediction.off_policy`: the same with importance sampling;
 * :mod:`~rlfa.prediction.semi_gradient_dp`: finite MDPs as arrays (:class:`FiniteMDP`),
   their Bellman error, and semi-gradient DP's expected sweep (§11.2, Figure 11.2 right);
 * :mod:`~rlfa.prediction.gradient_td`: TDC / GTD(0), sampled and in expectation, and
@@ -14,9 +13,12 @@
 * :mod:`~rlfa.prediction.base`: what they share (hyperparameters, weights);
 * :mod:`~rlfa.prediction.episodes`: the episodic loop that runs them;
 * :mod:`~rlfa.prediction.value_error`: sqrt(VE), the error they are measured by (eq. 9.1);
-* :mod:`~rlfa.prediction.random_walk`: the book's chapter 9 curves on the 1000-state walk.
+* :mod:`~rlfa.prediction.random_walk`: the book's chapter 9 curves on the 1000-state walk;
+* :mod:`~rlfa.prediction.baird`: chapter 11's sampled and expected runs on Baird's
+  counterexample.
 """
 
+from rlfa.prediction.baird import EXPECTED_UPDATES, baird_program, expected_program
 from rlfa.prediction.base import LinearState, PredictionHParams, PredictionSweep, value
 from rlfa.prediction.emphatic_td import (
     BairdEmphaticCurves,
@@ -38,16 +40,23 @@ from rlfa.prediction.gradient_td import (
     tdc,
     tdc_hparams,
 )
-from rlfa.prediction.lstd import LSTDHParams, LSTDState, check_lstd_hparams, lstd
+from rlfa.prediction.lstd import (
+    LSTDHParams,
+    LSTDState,
+    check_lstd_hparams,
+    lstd,
+    td_fixed_point,
+)
 from rlfa.prediction.n_step_td import (
     NStepHParams,
     NStepState,
+    NStepSweep,
     check_n_step_hparams,
     n_step_semi_gradient_td,
+    n_step_td_by_episode,
 )
 from rlfa.prediction.off_policy import (
     OffPolicyTransition,
-    baird_program,
     off_policy_residual_gradient_td,
     off_policy_semi_gradient_td0,
 )
@@ -79,12 +88,31 @@ __all__ = [
     "residual_gradient_td", "rms_value_error", "rms_value_error_fn", "rollout",
     "semi_gradient_td0", "state_values", "value",
 ]
+# n-step TD by whole episodes, its sweep, and LSTD's closed-form target (the n_step_td study).
+__all__ += ["NStepSweep", "n_step_td_by_episode", "td_fixed_point"]
 # Chapter 11's expected updates and TDC (semi_gradient_dp, gradient_td, emphatic_td).
 __all__ += [
-    "BairdEmphaticCurves", "BairdTDCCurves", "FiniteMDP", "TDCHParams", "TDCState",
-    "baird_expected_emphatic_td", "baird_expected_tdc", "baird_hparams", "baird_mdp",
-    "baird_semi_gradient_dp", "bellman_error", "expected_emphatic_td_trajectory",
-    "expected_emphatic_td_update", "expected_tdc_trajectory", "expected_tdc_update",
-    "mdp_rms_value_error", "rms_projected_bellman_error", "semi_gradient_dp_trajectory",
-    "semi_gradient_dp_update", "tdc", "tdc_hparams",
+    "EXPECTED_UPDATES",
+    "BairdEmphaticCurves",
+    "BairdTDCCurves",
+    "FiniteMDP",
+    "TDCHParams",
+    "TDCState",
+    "baird_expected_emphatic_td",
+    "baird_expected_tdc",
+    "baird_hparams",
+    "baird_mdp",
+    "baird_semi_gradient_dp",
+    "bellman_error",
+    "expected_emphatic_td_trajectory",
+    "expected_emphatic_td_update",
+    "expected_program",
+    "expected_tdc_trajectory",
+    "expected_tdc_update",
+    "mdp_rms_value_error",
+    "rms_projected_bellman_error",
+    "semi_gradient_dp_trajectory",
+    "semi_gradient_dp_update",
+    "tdc",
+    "tdc_hparams",
 ]

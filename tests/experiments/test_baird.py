@@ -1,7 +1,9 @@
-"""experiments.baird: semi-gradient TD diverges, residual gradient does not; files written."""
+"""experiments.baird: semi-gradient TD and DP diverge; residual gradient, TDC (sampled and
+expected) and expected emphatic TD do not; files written."""
 
 import json
 
+import numpy as np
 import pytest
 
 from experiments import baird
@@ -14,11 +16,47 @@ def check_quick_run_diverges_under_semi_gradient_only(path):
     summary = json.loads((path / "summary.json").read_text())
     semi, residual = summary["methods"]["semi_gradient_td"], summary["methods"]["residual_gradient_td"]
     assert semi["diverged_seeds"] == [0, 1]
-    assert all(s["diverged_at_step"] > 0 for s in semi["per_seed"])
+    assert all(s["diverged_at"] > 0 for s in semi["per_seed"])
     assert residual["diverged_seeds"] == []
     assert all(s["final_weights_finite"] for s in residual["per_seed"])
     # True values are 0: residual gradient heads there, semi-gradient TD runs away.
     assert residual["final_rms_ve"]["mean"] < 5.0 < semi["final_rms_ve"]["mean"]
+    # Sampled TDC (Figure 11.5 left): sqrt(PBE) from 7.9 at the start to near 0, sqrt(VE) not.
+    tdc = summary["methods"]["tdc"]
+    assert tdc["diverged_seeds"] == [] and tdc["hparams"]["beta"] == pytest.approx(0.05)
+    assert all(s["final sqrt(PBE)"] < 0.5 for s in tdc["per_seed"])
+    assert 1.5 < tdc["final_rms_ve"]["mean"] < 2.5
+    check_expected_updates(path, ("semi_gradient_dp", "expected_tdc", "expected_emphatic_td"))
+
+
+def check_expected_updates(path, names):
+    """The runner's expected-update curves are the library's trajectories, logged every 10,
+    and behave as the book's Figures 11.2 (right), 11.5 (right) and 11.6 show."""
+    summary = json.loads((path / "summary.json").read_text())
+    runs = summary["methods"]
+    assert [n for n in runs if n in names] == list(names)
+    with np.load(path / "metrics.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    pred = baird.prediction
+    library = {"semi_gradient_dp": lambda: {"w": pred.baird_semi_gradient_dp(0.01, 1000)},
+               "expected_tdc": lambda: pred.baird_expected_tdc()._asdict(),
+               "expected_emphatic_td": lambda: pred.baird_expected_emphatic_td()._asdict()}
+    for name in names:
+        for key, curve in library[name]().items():
+            if f"{name}_{key}" in arrays:
+                np.testing.assert_allclose(arrays[f"{name}_{key}"][0], np.asarray(curve)[10::10],
+                                           rtol=1e-4, atol=1e-5, err_msg=f"{name}_{key}")
+    final = {name: runs[name]["per_seed"][0] for name in names}
+    if "semi_gradient_dp" in final:  # diverges like sampled semi-gradient TD
+        assert final["semi_gradient_dp"]["diverged_at"] > 0
+        assert final["semi_gradient_dp"]["final max |w|"] > 300
+    if "expected_tdc" in final:  # sqrt(PBE) to about 0, sqrt(VE) not
+        tdc = final["expected_tdc"]
+        assert tdc["diverged_at"] is None and tdc["final sqrt(PBE)"] < 0.05
+        assert 1.5 < tdc["final sqrt(VE)"] < 2.5
+        assert {"expected_tdc", "expected_tdc sqrt(VE)"} <= set(summary["headlines"])
+    if "expected_emphatic_td" in final:  # sqrt(VE) to 0
+        assert final["expected_emphatic_td"]["final sqrt(VE)"] < 1e-3
 
 
 @pytest.mark.parametrize("kwargs, field", [
@@ -26,6 +64,10 @@ def check_quick_run_diverges_under_semi_gradient_only(path):
     ({"gamma": 1.5}, "gamma"),
     ({"num_steps": 0}, "num_steps"),
     ({"num_steps": 105, "log_every": 10}, "num_steps"),
+    ({"num_updates": 105, "log_every": 10}, "num_updates"),
+    ({"figure": "11.3"}, "figure"),
+    ({"tdc_beta": 0.0}, "tdc_beta"),
+    ({"emphatic_step_size": -1.0}, "emphatic_step_size"),
 ])
 def test_bad_config_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
@@ -34,14 +76,27 @@ def test_bad_config_names_the_field(kwargs, field):
 
 def test_a_sweep_runs_every_point_in_one_program_and_labels_it(tmp_path):
     path = baird.STUDY.run(baird.BairdConfig(
-        quick=True, out=str(tmp_path), progress=False,
+        quick=True, out=str(tmp_path), progress=False, figure="11.2",
         sweep=baird.prediction.PredictionSweep(step_size=("0.01", "0.005"))))
     summary = json.loads((path / "summary.json").read_text())
-    assert len(summary["timings"]) == 2  # one program per method, the grid inside it
+    # One program per sampled method, the grid inside it, and DP at the book's point.
+    assert len(summary["timings"]) == 3
     labels = set(summary["headlines"])
-    assert "residual_gradient_td (alpha=0.005, gamma=0.99)" in labels and len(labels) == 4
+    assert "residual_gradient_td (alpha=0.005, gamma=0.99)" in labels and len(labels) == 5
     # The book's point in a sweep is the same run as alone (seeds are shared by grid points).
     alone = json.loads((baird.STUDY.run(baird.BairdConfig(
-        quick=True, out=str(tmp_path), progress=False)) / "summary.json").read_text())
+        quick=True, out=str(tmp_path), progress=False, figure="11.2")) / "summary.json"
+    ).read_text())
     assert summary["methods"]["semi_gradient_td (alpha=0.01, gamma=0.99)"]["per_seed"] == \
         alone["methods"]["semi_gradient_td"]["per_seed"]
+
+
+def test_one_figure_runs_only_its_programs(tmp_path):
+    path = baird.STUDY.run(baird.BairdConfig(quick=True, out=str(tmp_path), progress=False,
+                                             figure="11.6"))
+    summary = json.loads((path / "summary.json").read_text())
+    assert list(summary["timings"]) == ["Baird expected_emphatic_td"]
+    assert list(summary["headlines"]) == ["expected_emphatic_td"]
+    check_expected_updates(path, ("expected_emphatic_td",))
+    assert (path / "metrics.csv").read_text() == ""  # the expected curves are in metrics.npz
+    assert (path / "figure.png").stat().st_size > 0
