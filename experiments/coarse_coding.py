@@ -61,6 +61,7 @@ class CoarseCodingConfig(StudyOptions):
     num_seeds: int = 30
     """Independent sample streams per width."""
     sweep: CoarseCodingSweep = CoarseCodingSweep()
+    """step_size values to run instead, crossed with the widths in the same program."""
 
     def __post_init__(self):
         super().__post_init__()
