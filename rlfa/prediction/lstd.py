@@ -19,11 +19,13 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rlfa import targets
 from rlfa.config import check_in_range, check_positive
 from rlfa.features import FeatureMap, Features, add_scaled, linear_value
 from rlfa.prediction.base import evaluate_only
+from rlfa.prediction.semi_gradient_dp import FiniteMDP
 from rlfa.types import Agent, Transition
 
 
@@ -114,3 +116,16 @@ def lstd(feature_map: FeatureMap) -> Agent:
         return LSTDState(a_inv @ b, a_inv, b, state.steps + 1), {"td_error": delta}
 
     return Agent(init=init, act=evaluate_only, update=update)
+
+
+def td_fixed_point(mdp: FiniteMDP, gamma: float) -> np.ndarray:
+    """The TD fixed point ``w_TD = A^{-1} b`` (eq. 9.12) of a finite MDP, float64 ``[d]``, in
+    closed form: ``A = X^T D (X - gamma P X)``, ``b = X^T D r`` with ``D = diag(mu)``
+    (eq. 9.11 in expectation under ``mu``; a terminal state has value 0, so no column).
+
+    It is where LSTD's ``w`` goes as its transitions, drawn from ``mu``, pile up
+    (``epsilon I`` fades against their sum) and where semi-gradient TD(0) settles.
+    """
+    x, mu, p, r = (np.asarray(a, np.float64) for a in mdp)
+    a = x.T @ (mu[:, None] * (x - gamma * p @ x))
+    return np.linalg.solve(a, x.T @ (mu * r))

@@ -103,3 +103,22 @@ def test_bad_epsilon_or_gamma_is_refused_naming_the_field(hp, field):
     agent = prediction.lstd(state_aggregation(5, 1))
     with pytest.raises(ValueError, match=field):
         agent.update(agent.init(jax.random.key(0), jnp.zeros((1,))), hp, _tr(1, 0.0, 2))
+
+
+@pytest.mark.parametrize(("fm", "gamma"), [
+    (state_aggregation(5, 1), 1.0), (polynomial_basis(1, 1, lows=0.0, highs=6.0), 0.9),
+    (state_aggregation(6, 2), 1.0)])
+def test_td_fixed_point_in_closed_form(fm, gamma):
+    phi = np.stack([np.asarray(dense(fm(jnp.array([s], jnp.float32)), fm.num_features))
+                    for s in range(1, 6)])
+    P = 0.5 * (np.eye(5, k=1) + np.eye(5, k=-1))
+    mdp = prediction.FiniteMDP(phi, ETA / ETA.sum(), P, np.array([0, 0, 0, 0, 0.5]))
+    w = prediction.td_fixed_point(mdp, gamma)
+    A, b = _td_fixed_point(fm, gamma)
+    np.testing.assert_allclose(w, np.linalg.solve(A, b), rtol=1e-12)
+    if fm.num_features == 5:  # tabular: v_pi of the 5-state walk
+        np.testing.assert_allclose(w, np.arange(1, 6) / 6, rtol=1e-12)
+    if fm.num_features == 3:  # groups {1,2}, {3,4}, {5}, w = (a, b, c): the mu-weighted expected
+        # TD error of each group vanishes: b - 1.5a = 0, 1.5a - 2.5b + c = 0, c = 0.5 + 0.5b,
+        # so w = (1/3, 1/2, 3/4), not the groups' mu-weighted v_pi (5/18, 17/30, 5/6).
+        np.testing.assert_allclose(w, [1 / 3, 0.5, 0.75], rtol=1e-12)

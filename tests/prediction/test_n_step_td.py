@@ -173,3 +173,105 @@ def test_bad_hyperparameters_are_refused_naming_the_field(hp, field):
 def test_bad_max_n_is_refused():
     with pytest.raises(ValueError, match="max_n=0"):
         prediction.n_step_semi_gradient_td(AGGREGATED, 0)
+
+
+# --- the same updates from whole episodes (n_step_td_by_episode) -------------------------
+
+BY_EPISODE = prediction.n_step_td_by_episode(AGGREGATED)
+
+
+def _episode(states, rewards, horizon=8):
+    """An Episode padded to ``horizon`` (the padding must not matter: filled with junk)."""
+    obs = np.full((horizon, 1), 6.0, np.float32)
+    r = np.full((horizon,), 9.0, np.float32)
+    obs[:len(rewards), 0], r[:len(rewards)] = states[:-1], rewards
+    return Episode(jnp.asarray(obs), jnp.asarray(r), jnp.int32(len(rewards)))
+
+
+@jax.jit
+def _by_episode(hp, w0):
+    state = LinearState(w0)
+    for states, rewards in EPISODES:
+        state, _ = BY_EPISODE.update(state, hp, _episode(states, rewards))
+    return state.w
+
+
+@pytest.mark.parametrize(("n", "gamma"), [(1, 0.9), (2, 0.9), (3, 1.0), (4, 0.5), (6, 0.9),
+                                          (40, 0.9)])
+def test_by_episode_equals_the_per_transition_agent_and_the_books_box(n, gamma):
+    hp = NStepHParams(jnp.float32(0.1), jnp.float32(gamma), jnp.float32(n))
+    w = _by_episode(hp, W0)
+    np.testing.assert_allclose(w, _book_box(EPISODES, n, 0.1, gamma, W0), rtol=1e-5, atol=1e-6)
+    if n <= MAX_N:
+        final, _ = run_aggregated(hp, W0, _stack(EPISODES))
+        np.testing.assert_allclose(w, final.w, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("n", "expected_w"), [
+    (2, [1.25, 1.75, 2.5]), (3, [1.375, 1.75, 2.5]), (5, [1.375, 1.75, 2.5])])
+def test_by_episode_by_hand(n, expected_w):
+    # As the per-transition test above: alpha = gamma = 0.5, w0 = (0, 0, 2), 1 -> 2 -> 3 -> end.
+    agent = prediction.n_step_td_by_episode(TABULAR)
+    episode = Episode(jnp.array([[1.0], [2.0], [3.0], [0.0]]), jnp.array([1.0, 2.0, 3.0, 0.0]),
+                      jnp.int32(3))
+    hp = NStepHParams(jnp.float32(0.5), jnp.float32(0.5), jnp.int32(n))
+    state, metrics = agent.update(LinearState(jnp.array([0.0, 0.0, 2.0])), hp, episode)
+    np.testing.assert_allclose(state.w, expected_w, rtol=1e-6)
+    assert float(metrics["return"]) == 1 + 0.5 * 2 + 0.25 * 3
+
+
+def test_by_episode_sweeps_n_and_step_size_in_one_program():
+    hp = NStepHParams(step_size=jnp.array([0.1, 0.3, 0.05]), gamma=jnp.full((3,), 0.9),
+                      n=jnp.array([1.0, 3.0, 512.0]))
+    together = jax.jit(jax.vmap(_by_episode, in_axes=(0, None)))(hp, W0)
+    for i in range(3):
+        alone = _by_episode(jax.tree.map(lambda x, i=i: x[i], hp), W0)
+        np.testing.assert_allclose(together[i], alone, rtol=1e-6, atol=1e-7)
+    # n = 512 is beyond both episodes: every-visit Monte Carlo returns.
+    np.testing.assert_allclose(together[2], _book_box(EPISODES, 99, 0.05, 0.9, W0), rtol=1e-5)
+
+
+@pytest.mark.parametrize(("hp", "field"), [
+    (NStepHParams(0.1, 0.9, 0), "n=0"), (NStepHParams(0.1, 0.9, 2.5), "n=2.5"),
+    (NStepHParams(0.0, 0.9, 2), "step_size=0.0"), (NStepHParams(0.1, 1.5, 2), "gamma=1.5")])
+def test_by_episode_refuses_bad_hyperparameters_but_has_no_max_n(hp, field):
+    episode = _episode(*EPISODES[1])
+    with pytest.raises(ValueError, match=field):
+        BY_EPISODE.update(LinearState(W0), hp, episode)
+    BY_EPISODE.update(LinearState(W0), NStepHParams(0.1, 0.9, 10_000), episode)  # no upper bound
+
+
+def test_n_step_sweep_reads_n_from_the_command_line():
+    import tyro
+
+    from rlfa.sweep import requested, sweep_points
+
+    sweep = tyro.cli(prediction.NStepSweep, args=["--n", "1", "2**9", "--step-size", "0.1/2"])
+    points = sweep_points(NStepHParams(0.1, 1.0, 1.0), requested(sweep))
+    assert [(float(p.n), float(p.step_size)) for p in points] == [(1.0, 0.05), (512.0, 0.05)]
+
+
+def _chain(steps):
+    """States 0..4, start 2, moved by the given steps; 0 and 4 end it, +1 for reaching 4."""
+    def transition(s, step):
+        s = s + step
+        return s, jnp.array([s], jnp.float32), jnp.where(s == 4, 1.0, 0.0), (s == 0) | (s == 4)
+
+    return prediction.NoiseDynamics(
+        reset=lambda key: jnp.int32(2), observe=lambda s: jnp.array([s], jnp.float32),
+        sample_noise=lambda key, n: jnp.array(steps[:n], jnp.int32), transition=transition,
+        state_index=lambda obs: obs[0].astype(jnp.int32), num_states=5)
+
+
+@pytest.mark.parametrize(("max_steps", "obs", "rewards", "truncated"), [
+    (6, [2, 1, 2, 3], [0, 0, 0, 1], False),   # 2 -> 1 -> 2 -> 3 -> 4: terminated after 4 steps
+    (4, [2, 1, 2, 3], [0, 0, 0, 1], False),   # ... exactly at the limit: still a termination
+    (3, [2, 1, 2], [0, 0, 0], True),          # cut by the limit
+])
+def test_record_episode_records_until_the_end(max_steps, obs, rewards, truncated):
+    dynamics = _chain([-1, 1, 1, 1, -1, -1])
+    episode, cut = prediction.n_step_td.record_episode(dynamics, jax.random.key(1), max_steps)
+    length = int(episode.length)
+    assert length == len(obs) and bool(cut) == truncated and episode.obs.shape == (max_steps, 1)
+    np.testing.assert_array_equal(episode.obs[:length, 0], obs)
+    np.testing.assert_array_equal(episode.r[:length], rewards)
