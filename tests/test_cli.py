@@ -33,6 +33,8 @@ STUDIES = {
     "experiments.baird": "BairdConfig",
     "experiments.universal_approximation": "UniversalApproximationConfig",
     "experiments.coarse_coding": "CoarseCodingConfig",
+    "experiments.access_control": "AccessControlConfig",
+    "experiments.n_step_sarsa": "NStepSarsaConfig",
 }
 BENCHMARKS = {
     "benchmarks.random_walk": "BenchmarkConfig",
@@ -133,7 +135,8 @@ def check_ladder_summary(path: Path) -> None:
 def _content_checks() -> dict:
     from tests.experiments import test_baird, test_dqn, test_mountain_car
     from tests.experiments import test_universal_approximation as test_ua
-    from tests.experiments import test_coarse_coding
+    from tests.experiments import test_access_control, test_coarse_coding
+    from tests.experiments import test_n_step_sarsa
 
     return {"experiments.dqn_ladder": check_ladder_summary,
             "experiments.baird": test_baird.check_quick_run_diverges_under_semi_gradient_only,
@@ -142,7 +145,9 @@ def _content_checks() -> dict:
             "experiments.universal_approximation":
                 test_ua.check_quick_run_writes_results_and_error_falls_with_width,
             "experiments.coarse_coding":
-                test_coarse_coding.check_quick_run_error_falls_and_broad_features_generalize_early}
+                test_coarse_coding.check_quick_run_error_falls_and_broad_features_generalize_early,
+            "experiments.access_control": test_access_control.check_quick_run_writes_results,
+            "experiments.n_step_sarsa": test_n_step_sarsa.check_quick_run_writes_both_figures}
 
 
 # What a module's own test file would otherwise check in a second run of the same workload:

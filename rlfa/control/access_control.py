@@ -12,13 +12,15 @@ action off the weights.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from rlfa.control.differential_sarsa import differential_sarsa
 from rlfa.control.episodes import episodic_control
 from rlfa.control.linear_values import linear_q, precomputed
 from rlfa.control.sarsa import sarsa_actions
-from rlfa.envs.access_control import AccessControl, EnvParams, features
+from rlfa.envs.access_control import AccessControl, EnvParams, features, policy_average_reward
 from rlfa.types import Program
 
 NUM_ACTIONS = 2  # REJECT, ACCEPT
@@ -69,4 +71,39 @@ def greedy_tables(w: np.ndarray, params: EnvParams | None = None,
     return accept > reject, q.max(axis=-3), accept == reject
 
 
-__all__ = ["NUM_ACTIONS", "greedy_tables", "sarsa_program"]
+class LearnedPolicies(NamedTuple):
+    """What runs learned, read off their weights; leading dims ``[...]`` are the runs'.
+
+    Attributes:
+      accept: bool ``[..., k + 1, P]``, the greedy policy (see :func:`greedy_tables`).
+      best_value: float64 ``[..., k + 1, P]``, ``max_a q``.
+      tied: bool ``[..., k + 1, P]``, ``q(accept) == q(reject)``.
+      greedy_reward: float64 ``[...]``, the exact r(pi) of the greedy policy.
+      behaviour_reward: float64 ``[...]``, the exact r(pi) of the epsilon-greedy policy
+        the run followed at its end: what its R_bar estimates.
+    """
+
+    accept: np.ndarray
+    best_value: np.ndarray
+    tied: np.ndarray
+    greedy_reward: np.ndarray
+    behaviour_reward: np.ndarray
+
+
+def learned_policies(w: np.ndarray, epsilon: np.ndarray, params: EnvParams | None = None,
+                     ) -> LearnedPolicies:
+    """:class:`LearnedPolicies` of weights ``w`` ``[..., 2 * d]`` learned with exploration
+    ``epsilon`` (broadcast to ``w.shape[:-1]``)."""
+    params = params or EnvParams()
+    accept, best, tied = greedy_tables(w, params)
+    eps = np.broadcast_to(np.asarray(epsilon, np.float64), accept.shape[:-2])
+    greedy = np.vectorize(lambda *i: policy_average_reward(accept[i], params))
+    behaviour = np.vectorize(lambda *i: policy_average_reward(
+        (1 - eps[i]) * accept[i] + eps[i] / NUM_ACTIONS, params))
+    index = np.indices(eps.shape)
+    return LearnedPolicies(accept, best, tied, np.asarray(greedy(*index), np.float64),
+                           np.asarray(behaviour(*index), np.float64))
+
+
+__all__ = ["NUM_ACTIONS", "LearnedPolicies", "greedy_tables", "learned_policies",
+           "sarsa_program"]

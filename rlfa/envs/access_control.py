@@ -179,33 +179,37 @@ def features(params: EnvParams | None = None) -> FeatureMap:
 
 
 def policy_average_reward(accept: np.ndarray, params: EnvParams | None = None) -> float:
-    """r(pi) (S&B eq. 10.6) of the deterministic policy ``accept``, exactly, float64.
+    """r(pi) (S&B eq. 10.6) of the policy ``accept``, exactly, float64.
 
     The number of free servers is a Markov chain (priorities are i.i.d.), so r(pi) =
     sum_f mu(f) * mean_i r(f, i) with mu its stationary distribution.
 
     Args:
-      accept: bool ``[k + 1, P]``: accept with f free servers and priority index i?
+      accept: ``[k + 1, P]`` over (free servers f, priority index i): bool for a
+        deterministic policy, or the probability of accepting (e.g. an epsilon-greedy
+        policy's ``(1 - epsilon) * greedy + epsilon / 2``).
       params: the task (its ``free_prob`` a Python number).
 
     Raises:
-      ValueError: for ``accept`` of another shape.
+      ValueError: for ``accept`` of another shape, or probabilities outside [0, 1].
     """
     params = params or EnvParams()
     k, pr = params.num_servers, np.asarray(params.priorities, np.float64)
-    accept = np.asarray(accept, bool)
+    accept = np.asarray(accept, np.float64)
     if accept.shape != (k + 1, len(pr)):
         raise ValueError(f"accept has shape {accept.shape}: must be {(k + 1, len(pr))}.")
+    if not ((accept >= 0) & (accept <= 1)).all():
+        raise ValueError("accept is invalid: its probabilities must lie in [0, 1].")
     p = float(params.free_prob)
-    taken = accept & (np.arange(k + 1)[:, None] > 0)  # [k+1, P]: a server is occupied
+    taken = accept * (np.arange(k + 1)[:, None] > 0)  # [k+1, P]: P(a server is occupied)
     transition = np.zeros((k + 1, k + 1))
     for f in range(k + 1):
         for i in range(len(pr)):
-            after = f - int(taken[f, i])
-            busy = k - after
-            for j in range(busy + 1):
-                pmf = math.comb(busy, j) * p**j * (1 - p) ** (busy - j)
-                transition[f, after + j] += pmf / len(pr)
+            for after, prob in ((f - 1, taken[f, i]), (f, 1.0 - taken[f, i])):
+                busy = k - after
+                for j in range(busy + 1) if prob > 0 else ():
+                    pmf = math.comb(busy, j) * p**j * (1 - p) ** (busy - j)
+                    transition[f, after + j] += prob * pmf / len(pr)
     # mu = mu P, sum mu = 1: the least-squares solve of the stacked system.
     a = np.vstack([transition.T - np.eye(k + 1), np.ones((1, k + 1))])
     mu = np.linalg.lstsq(a, np.append(np.zeros(k + 1), 1.0), rcond=None)[0]

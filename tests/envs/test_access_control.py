@@ -158,3 +158,19 @@ def test_bad_params_are_refused_naming_the_field(field, value):
         envs.make("AccessControl", **{field: value})
     with pytest.raises(ValueError, match=field):
         ac.EnvParams(**{field: value})
+
+
+def test_a_stochastic_policy_by_hand_on_one_server():
+    """One server, accepted with probability a: the free state goes busy w.p. a (1 - p)
+    (accepted and not freed in the same step), comes back w.p. p, so mu(free) =
+    p / (p + a (1 - p)) and r = mu(free) a 3.75 (the mean priority). Probability 1 is the
+    bool policy; a probability outside [0, 1] is refused."""
+    params = ac.EnvParams(num_servers=1, free_prob=0.06)
+    for a in (0.25, 0.5, 1.0):
+        expected = 0.06 / (0.06 + a * 0.94) * a * 3.75
+        accept = np.full((2, 4), a)
+        assert ac.policy_average_reward(accept, params) == pytest.approx(expected, rel=1e-12)
+    ones = np.ones((11, 4))
+    assert ac.policy_average_reward(ones) == ac.policy_average_reward(ones.astype(bool))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        ac.policy_average_reward(np.full((11, 4), 1.5))

@@ -1,0 +1,170 @@
+"""Differential semi-gradient SARSA on the access-control queuing task (S&B Example 10.2,
+Figure 10.5).
+
+    python -m experiments.access_control                  # the book's settings, 10 seeds
+    python -m experiments.access_control --sweep.beta 0.001 0.01 0.1
+    python -m experiments.access_control --quick          # seconds, for tests
+
+Tabular (one-hot) action values over (free servers, priority), alpha = beta = 0.01,
+epsilon = 0.1, 2 million steps of one never-ending episode per run, 10 servers that
+each free with probability 0.06 a step (:func:`rlfa.control.access_control.sarsa_program`).
+Recorded per seed (:func:`rlfa.control.access_control.learned_policies`): the learned
+average reward R_bar; the exact average reward r(pi) of the epsilon-greedy policy it
+followed (what R_bar estimates) and of its greedy policy; the greedy policy (accept where
+``q(accept) > q(reject)``; a tie rejects) and the value of the best action. The book
+reports R_bar of about 2.31; the optimal policy's r(pi) is 2.7476, its epsilon-greedy's
+2.6469 (relative value iteration, exact).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from rlfa import config as cfg
+from rlfa import report, stats
+from rlfa.control import access_control as ac
+from rlfa.control.differential_sarsa import DifferentialHParams, DifferentialSweep
+from rlfa.control.differential_sarsa import differential_hparams as checked
+from rlfa.envs.access_control import EnvParams
+from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+
+BOOK_R_BAR = 2.31  # Figure 10.5's caption: "The value learned for R_bar was about 2.31."
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessControlConfig(StudyOptions):
+    """Reproduce Figure 10.5: differential semi-gradient SARSA on the access-control task.
+
+    ``--quick``: 2 seeds of 20,000 steps, R_bar logged every 1,000.
+    """
+
+    num_steps: int = 2_000_000
+    """Environment steps per run, one episode that never ends (the book: 2 million)."""
+    num_seeds: int = 10
+    """Independent runs per hyperparameter point (the book shows one)."""
+    step_size: float = 0.01
+    """alpha, per weight of the one-hot action values (the book: 0.01)."""
+    beta: float = 0.01
+    """The average-reward estimate's step size (the book: 0.01)."""
+    epsilon: float = 0.1
+    """Exploration probability (the book: 0.1)."""
+    num_servers: int = 10
+    """Servers k (the book: 10)."""
+    free_prob: float = 0.06
+    """Probability that a busy server frees in a step (the book: 0.06)."""
+    sweep: DifferentialSweep = DifferentialSweep()
+    """alpha, beta and epsilon values to run instead, all in one compiled program."""
+    log_every: int = 20_000
+    """Environment steps between logged R_bar values (a multiple of block_steps)."""
+    block_steps: int = 100
+    """Environment steps per program step (one bulk draw of randomness)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in ("num_steps", "num_seeds", "log_every", "block_steps"):
+            cfg.check_positive_int(name, getattr(self, name))
+        for point in self.grid(DifferentialHParams(self.step_size, self.beta, self.epsilon)):
+            checked(*(float(x) for x in point))  # names a bad (swept) value
+        EnvParams(num_servers=self.num_servers, free_prob=self.free_prob)  # checks both
+        for name, unit in (("log_every", "block_steps"), ("num_steps", "log_every")):
+            if getattr(self, name) % getattr(self, unit):
+                raise ValueError(f"{name}={getattr(self, name)} is invalid: must be a multiple "
+                                 f"of {unit}={getattr(self, unit)}.")
+
+    def effective(self) -> AccessControlConfig:
+        return dataclasses.replace(self, num_steps=20_000, num_seeds=2, log_every=1_000) \
+            if self.quick else self
+
+
+def jobs(config: AccessControlConfig):
+    grid = config.grid(DifferentialHParams(config.step_size, config.beta, config.epsilon))
+    params = EnvParams(num_servers=config.num_servers, free_prob=config.free_prob)
+    num_logs = config.num_steps // config.log_every
+    yield Job("Fig 10.5", ac.sarsa_program(params, config.block_steps),
+              [checked(*(float(x) for x in p)) for p in grid], config.num_seeds, num_logs,
+              config.log_every // config.block_steps, unit="steps",
+              log_x=config.log_every * np.arange(1, num_logs + 1),
+              postfix=latest_mean("r_bar", "R_bar"), info=params,
+              grid_labels=[{k: float(v) for k, v in p._asdict().items()} for p in grid])
+
+
+def record(config: AccessControlConfig, job: Job, results) -> Record:
+    params, rec, several = job.info, Record(), len(job.hparams) > 1
+    r_bar = np.asarray(results.final.agent.r_bar, np.float64)  # [point, seed]
+    eps = np.array([p["epsilon"] for p in job.grid_labels])[:, None]
+    learned = ac.learned_policies(results.final.agent.w, eps, params)  # [point, seed, ...]
+    after = f"after {config.num_steps} steps"
+    for g, labels in enumerate(job.grid_labels):
+        name = "Fig 10.5" + (" (" + ", ".join(f"{k}={v:g}" for k, v in labels.items()) + ")"
+                             if several else "")
+        for label, metric, scores in (
+                ("R_bar", f"learned average reward R_bar {after}", r_bar[g]),
+                ("r(epsilon-greedy)", f"exact r(pi) of the epsilon-greedy policy {after}",
+                 learned.behaviour_reward[g]),
+                ("r(greedy)", f"exact r(pi) of the learned greedy policy {after}",
+                 learned.greedy_reward[g])):
+            rec.headlines[f"{name}: {label}"] = stats.headline(metric, scores,
+                                                               higher_is_better=True,
+                                                               task="AccessControl")
+        majority = learned.accept[g].mean(0) > 0.5
+        rec.summary[name] = {
+            **labels, "num_seeds": job.num_seeds, "r_bar": report.summary_stats(r_bar[g]),
+            "majority_policy_average_reward": ac.policy_average_reward(majority, params),
+            "majority_accept": majority.T.astype(int).tolist(),  # [priority][free servers]
+            # states with a server free whose two action values are equal (never told apart)
+            "tied_states_per_seed": learned.tied[g, :, 1:].sum((-2, -1)).tolist(),
+            "diverged_seeds": np.flatnonzero(results.diverged_at[g] >= 0).tolist()}
+    rec.summary = {"points": rec.summary, "num_steps": config.num_steps,
+                   "priorities": list(params.priorities), "num_servers": params.num_servers,
+                   "book_r_bar": BOOK_R_BAR}
+    rec.arrays = {"r_bar": results.metrics["r_bar"], "r_bar_final": r_bar, "steps": job.log_x,
+                  **{k: getattr(learned, k) for k in ("accept", "tied", "best_value",
+                                                      "greedy_reward", "behaviour_reward")}}
+    rec.rows = report.metric_rows({"r_bar": results.metrics["r_bar"]},
+                                  list(job.grid_labels) if several else [{}], "step", job.log_x)
+    return rec
+
+
+def figure(run):
+    """The book's two panels (the policy, the best action's value) for the first point,
+    and R_bar over time for every point."""
+    import matplotlib.pyplot as plt
+
+    s, a = run.summary, run.arrays
+    share, k, num_p = a["accept"][0].mean(0).T[::-1, 1:], s["num_servers"], len(s["priorities"])
+    tied = a["tied"][0].mean(0).T[::-1, 1:] > 0.5  # most seeds never told the actions apart
+    fig, (ax_p, ax_v, ax_r) = plt.subplots(1, 3, figsize=(15, 4))
+    ax_p.imshow(share, cmap="Greys", vmin=0, vmax=1, aspect="auto",
+                extent=(0.5, k + 0.5, -0.5, num_p - 0.5))
+    for (row, f), frac in np.ndenumerate(share):
+        ax_p.text(f + 1, num_p - 1 - row, "?" if tied[row, f] else "A" if frac > 0.5 else "R",
+                  ha="center", va="center", color="white" if frac > 0.5 else "black")
+    ax_p.set(xticks=range(1, k + 1), yticks=range(num_p), xlabel="number of free servers",
+             yticklabels=[f"{p:g}" for p in s["priorities"]], ylabel="priority",
+             title=f"Policy: A(ccept)/R(eject), majority of {len(a['accept'][0])} seeds\n"
+             "(shade: share of seeds accepting; ?: untried, rejected)")
+    for i, priority in enumerate(s["priorities"]):
+        report.plot_band(ax_v, np.arange(k + 1), a["best_value"][0][:, :, i],
+                         f"priority {priority:g}")
+    ax_v.set(xlabel="number of free servers", ylabel="differential value of best action",
+             title="Value of the best action (mean over seeds, 95% CI)")
+    for g, name in enumerate(s["points"]):
+        report.plot_band(ax_r, a["steps"], a["r_bar"][g], name)
+    ax_r.axhline(s["book_r_bar"], color="gray", ls="--", lw=1, label="book: about 2.31")
+    ax_r.set(xlabel="steps", ylabel="R_bar", title="Learned average reward R_bar")
+    for ax in (ax_v, ax_r):
+        ax.legend(fontsize=8)
+    first = next(iter(s["points"].values()))
+    fig.suptitle(f"Access control, differential semi-gradient SARSA, {s['num_steps']:,} steps "
+                 f"(alpha={first['step_size']:g}, beta={first['beta']:g}, "
+                 f"epsilon={first['epsilon']:g}; S&B Figure 10.5)")
+    fig.tight_layout()
+    return fig
+
+
+STUDY = Study("access_control", jobs, record, figure)
+
+if __name__ == "__main__":
+    cli(AccessControlConfig, STUDY)  # devices and processes: see experiments/__init__.py

@@ -1,0 +1,74 @@
+"""experiments.access_control: Figure 10.5's policy, values and R_bar written; bad input refused."""
+
+import json
+
+import numpy as np
+import pytest
+
+from experiments import access_control as study
+from rlfa.control import access_control as ac
+from rlfa.control.differential_sarsa import DifferentialSweep
+
+
+def check_quick_run_writes_results(path):
+    """Run by tests/test_cli.py on the ``--quick`` run it starts as a user types it."""
+    for name in ("config.json", "metrics.csv", "summary.json", "figure.png", "metrics.npz"):
+        assert (path / name).is_file()
+    summary = json.loads((path / "summary.json").read_text())
+    assert set(summary["headlines"]) == {"Fig 10.5: R_bar", "Fig 10.5: r(greedy)",
+                                         "Fig 10.5: r(epsilon-greedy)"}
+    with np.load(path / "metrics.npz") as npz:
+        accept, values, r_bar = npz["accept"], npz["best_value"], npz["r_bar"]
+        policy_r, behaviour_r, steps = npz["greedy_reward"], npz["behaviour_reward"], npz["steps"]
+    assert accept.shape == values.shape == (1, 2, 11, 4) and accept.dtype == bool
+    assert r_bar.shape == (1, 2, 20) and steps[-1] == 20_000 and np.isfinite(values).all()
+    point = summary["points"]["Fig 10.5"]
+    assert point["diverged_seeds"] == [] and len(point["majority_accept"]) == 4
+    # Even 20,000 steps learn a policy better than accepting everyone, and none beats
+    # the optimum (2.7476, relative value iteration on the book's task).
+    accept_all = ac.policy_average_reward(np.ones((11, 4), bool))
+    assert (accept_all < policy_r).all() and (policy_r <= 2.7477).all()
+    # Exploring costs: the epsilon-greedy policy earns less than its greedy one.
+    assert (behaviour_r < policy_r).all()
+    assert 0.0 < point["r_bar"]["mean"] < 8.0
+    assert len((path / "metrics.csv").read_text().splitlines()) == 1 + 2 * 20
+
+
+def test_learned_policies_give_the_exact_reward_of_the_greedy_and_epsilon_greedy_policy():
+    w = np.zeros((1, 2 * 11 * 4))
+    w[0, 44:] = 1.0  # accept everything: q(accept) = 1 > q(reject) = 0
+    learned = ac.learned_policies(w, 0.1)
+    assert learned.accept.shape == (1, 11, 4) and learned.accept.all()
+    accept_all = ac.policy_average_reward(np.ones((11, 4), bool))
+    assert learned.greedy_reward[0] == accept_all
+    # Epsilon-greedy accepts with probability 0.95: the same as that explicit policy.
+    assert learned.behaviour_reward[0] == pytest.approx(
+        ac.policy_average_reward(np.full((11, 4), 0.95)), rel=1e-12)
+    # Every customer accepted pays 3.75 on average; a server is free less often than not.
+    assert 0.0 < accept_all < 3.75
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"step_size": 0.0}, "step_size"),
+    ({"beta": -0.1}, "beta"),
+    ({"epsilon": 1.5}, "epsilon"),
+    ({"sweep": DifferentialSweep(beta=("0.01", "0"))}, "beta"),
+    ({"num_servers": 0}, "num_servers"),
+    ({"free_prob": 1.2}, "free_prob"),
+    ({"num_steps": 30_000, "log_every": 20_000}, "num_steps"),
+    ({"log_every": 150, "block_steps": 100}, "log_every"),
+])
+def test_bad_config_names_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        study.AccessControlConfig(**kwargs)
+
+
+def test_a_sweep_runs_every_point_in_one_program_and_labels_it(tmp_path):
+    path = study.STUDY.run(study.AccessControlConfig(
+        quick=True, out=str(tmp_path), progress=False,
+        sweep=DifferentialSweep(beta=("0.01", "0.1"))))
+    summary = json.loads((path / "summary.json").read_text())
+    assert len(summary["timings"]) == 1
+    name = "Fig 10.5 (step_size=0.01, beta=0.1, epsilon=0.1)"
+    assert f"{name}: R_bar" in summary["headlines"] and len(summary["headlines"]) == 6
+    assert summary["points"][name]["beta"] == 0.1
