@@ -1,9 +1,9 @@
 """Control agents: semi-gradient SARSA, linear and tabular Q-learning, and their episode loop.
 
 One course algorithm per module: :mod:`~rlfa.control.sarsa`,
-:mod:`~rlfa.control.q_learning`, :mod:`~rlfa.control.tabular_q`; what the
-linear ones share (hyperparameters, weights, action values) is
-:mod:`~rlfa.control.linear_values`; the loop that runs them is
+:mod:`~rlfa.control.n_step_sarsa`, :mod:`~rlfa.control.q_learning`,
+:mod:`~rlfa.control.tabular_q`; what the linear ones share (hyperparameters,
+weights, action values) is :mod:`~rlfa.control.linear_values`; the loop that runs them is
 :mod:`~rlfa.control.episodes`, and Sutton & Barto's Mountain Car program
 :mod:`~rlfa.control.mountain_car`. Deep Q-learning is the package
 :mod:`~rlfa.control.dqn` (imported by name: it brings flax, optax and a replay
@@ -31,6 +31,13 @@ from rlfa.control.linear_values import (
     control_hparams,
     linear_q,
 )
+from rlfa.control.n_step_sarsa import (
+    NStepSarsaHParams,
+    NStepSarsaState,
+    NStepSarsaSweep,
+    n_step_sarsa_hparams,
+    n_step_semi_gradient_sarsa,
+)
 from rlfa.control.policies import epsilon_greedy, epsilon_greedy_from_noise
 from rlfa.control.q_learning import linear_q_learning
 from rlfa.control.sarsa import SarsaTransition, sarsa_actions, sarsa_transition, semi_gradient_sarsa
@@ -44,6 +51,9 @@ __all__ = [
     "DifferentialHParams",
     "DifferentialQState",
     "LinearQState",
+    "NStepSarsaHParams",
+    "NStepSarsaState",
+    "NStepSarsaSweep",
     "SarsaTransition",
     "TabularQState",
     "act_afresh",
@@ -56,6 +66,8 @@ __all__ = [
     "epsilon_greedy_from_noise",
     "linear_q",
     "linear_q_learning",
+    "n_step_sarsa_hparams",
+    "n_step_semi_gradient_sarsa",
     "q_table",
     "sarsa_actions",
     "sarsa_transition",
