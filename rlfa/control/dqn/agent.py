@@ -46,7 +46,7 @@ class DQNState(NamedTuple):
     Attributes:
       params: online Q-network parameters.
       target_params: target-network parameters (``None`` without a target network).
-      opt_state: optax state (gradient clipping, Adam moments).
+      opt_state: optax state (gradient clipping, Adam or RMSProp moments).
       steps: int32 ``[]``, environment steps taken: THE global counter of the run.
     """
 
@@ -80,6 +80,19 @@ class DQNAgent(NamedTuple):
     epsilon: Callable
 
 
+def update_direction(config: DQNConfig) -> optax.GradientTransformation:
+    """The optimizer without its step size (the learning rate is a traced hyperparameter,
+    applied in ``update``): optional global-norm clipping, then Adam's direction or
+    centered RMSProp's ``g / (sqrt(E[g^2] - E[g]^2) + eps)``, PyTorch's form (optax's
+    default ``eps_in_sqrt=True`` would be ``sqrt(... + eps)``, another optimizer at eps 0.01).
+    """
+    clip = [optax.clip_by_global_norm(config.max_grad_norm)] if config.max_grad_norm else []
+    if config.optimizer == "centered_rmsprop":
+        return optax.chain(*clip, optax.scale_by_stddev(
+            decay=config.rmsprop_decay, eps=config.rmsprop_eps, eps_in_sqrt=False))
+    return optax.chain(*clip, optax.scale_by_adam())
+
+
 def make_agent(config: DQNConfig, obs_shape: tuple[int, ...], num_actions: int) -> DQNAgent:
     """Build the agent for one observation shape and action count.
 
@@ -87,7 +100,7 @@ def make_agent(config: DQNConfig, obs_shape: tuple[int, ...], num_actions: int) 
       ValueError: the network cannot take ``obs_shape``.
     """
     network = nets.q_network(obs_shape, num_actions, config.network, config.hidden)
-    optimizer = optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.scale_by_adam())
+    optimizer = update_direction(config)
     q_values = network.apply
 
     def init(key: jax.Array, obs_example: jax.Array) -> DQNState:

@@ -23,12 +23,14 @@ from rlfa.config import (
     check_positive_int,
 )
 
+OPTIMIZERS = ("adam", "centered_rmsprop")
+
 
 class DQNHParams(NamedTuple):
     """Hyperparameters that may be swept (float leaves, traced; leading grid axis when stacked).
 
     Attributes:
-      learning_rate: Adam step size.
+      learning_rate: the optimizer's step size.
       gamma: discount in [0, 1].
       epsilon_start: exploration probability at step 0.
       epsilon_end: exploration probability from ``epsilon_decay_steps`` on.
@@ -49,7 +51,7 @@ class DQNSweep:
     same compiled program; a field left empty keeps the configuration's own value."""
 
     learning_rate: tuple[str, ...] = ()
-    """Adam step sizes, e.g. 1e-3 5e-4 2.5e-4."""
+    """Step sizes, e.g. 1e-3 5e-4 2.5e-4."""
     gamma: tuple[str, ...] = ()
     """Discounts in [0, 1]."""
     epsilon_start: tuple[str, ...] = ()
@@ -109,9 +111,16 @@ class DQNConfig:
     learning_rate_decay_steps: int = 0
     """Environment steps over which the learning rate decays linearly to zero (0: constant)."""
     max_grad_norm: float = 10.0
-    """Clip each update's gradient to this global norm."""
+    """Clip each update's gradient to this global norm (0: no clipping, as MinAtar's DQN)."""
+    optimizer: str = "adam"
+    """adam, or centered_rmsprop: PyTorch's centered RMSProp, the MinAtar paper's optimizer
+    (eps added OUTSIDE the square root: g / (sqrt(E[g^2] - E[g]^2) + eps))."""
+    rmsprop_decay: float = 0.95
+    """centered_rmsprop's decay of its gradient and squared-gradient averages."""
+    rmsprop_eps: float = 0.01
+    """centered_rmsprop's epsilon, added to the root (the MinAtar paper: 0.01)."""
     learning_rate: float = 2.5e-4
-    """Adam step size."""
+    """Step size of the optimizer (Adam's or RMSProp's)."""
     gamma: float = 0.99
     """Discount factor in [0, 1]."""
     epsilon_start: float = 1.0
@@ -141,7 +150,10 @@ class DQNConfig:
                      "learning_rate_decay_steps"):
             check_nonnegative_int(name, getattr(self, name))
         check_positive("learning_rate", self.learning_rate)
-        check_positive("max_grad_norm", self.max_grad_norm)
+        check_in_range("max_grad_norm", self.max_grad_norm, 0.0, float("inf"))
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_in_range("rmsprop_decay", self.rmsprop_decay, 0.0, 1.0)
+        check_positive("rmsprop_eps", self.rmsprop_eps)
         for name in ("gamma", "epsilon_start", "epsilon_end", "tau"):
             check_in_range(name, getattr(self, name), 0.0, 1.0)
         check_choice("replay_impl", self.replay_impl, ("rlfa", "flashbax"))
