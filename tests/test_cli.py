@@ -35,6 +35,7 @@ STUDIES = {
     "experiments.coarse_coding": "CoarseCodingConfig",
     "experiments.access_control": "AccessControlConfig",
     "experiments.n_step_sarsa": "NStepSarsaConfig",
+    "experiments.n_step_td": "NStepTDConfig",
 }
 BENCHMARKS = {
     "benchmarks.random_walk": "BenchmarkConfig",
@@ -42,6 +43,7 @@ BENCHMARKS = {
     "benchmarks.backprop": "BenchmarkConfig",
     "benchmarks.dqn": "BenchmarkConfig",
     "benchmarks.scaling": "ScalingConfig",
+    "benchmarks.book_figures": "BenchmarkConfig",
 }
 MODULES = {**STUDIES, **BENCHMARKS}
 RESULT_FILES = ("config.json", "metrics.csv", "summary.json", "figure.png")
@@ -136,7 +138,7 @@ def _content_checks() -> dict:
     from tests.experiments import test_baird, test_dqn, test_mountain_car
     from tests.experiments import test_universal_approximation as test_ua
     from tests.experiments import test_access_control, test_coarse_coding
-    from tests.experiments import test_n_step_sarsa
+    from tests.experiments import test_n_step_sarsa, test_n_step_td
 
     return {"experiments.dqn_ladder": check_ladder_summary,
             "experiments.baird": test_baird.check_quick_run_diverges_under_semi_gradient_only,
@@ -147,7 +149,8 @@ def _content_checks() -> dict:
             "experiments.coarse_coding":
                 test_coarse_coding.check_quick_run_error_falls_and_broad_features_generalize_early,
             "experiments.access_control": test_access_control.check_quick_run_writes_results,
-            "experiments.n_step_sarsa": test_n_step_sarsa.check_quick_run_writes_both_figures}
+            "experiments.n_step_sarsa": test_n_step_sarsa.check_quick_run_writes_both_figures,
+            "experiments.n_step_td": test_n_step_td.check_quick_run_grid_flags_and_lstd_beats_td}
 
 
 # What a module's own test file would otherwise check in a second run of the same workload:
