@@ -44,6 +44,7 @@ from rlfa.prediction.lstd import (
     LSTDHParams,
     LSTDState,
     check_lstd_hparams,
+    fixed_point_errors,
     lstd,
     td_fixed_point,
 )
@@ -89,7 +90,7 @@ __all__ = [
     "semi_gradient_td0", "state_values", "value",
 ]
 # n-step TD by whole episodes, its sweep, and LSTD's closed-form target (the n_step_td study).
-__all__ += ["NStepSweep", "n_step_td_by_episode", "td_fixed_point"]
+__all__ += ["NStepSweep", "fixed_point_errors", "n_step_td_by_episode", "td_fixed_point"]
 # Chapter 11's expected updates and TDC (semi_gradient_dp, gradient_td, emphatic_td).
 __all__ += [
     "EXPECTED_UPDATES",

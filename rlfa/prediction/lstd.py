@@ -129,3 +129,16 @@ def td_fixed_point(mdp: FiniteMDP, gamma: float) -> np.ndarray:
     x, mu, p, r = (np.asarray(a, np.float64) for a in mdp)
     a = x.T @ (mu[:, None] * (x - gamma * p @ x))
     return np.linalg.solve(a, x.T @ (mu * r))
+
+
+def fixed_point_errors(mdp: FiniteMDP, true_values, gamma: float) -> dict[str, float]:
+    """sqrt(VE) (eq. 9.1, under ``mdp.mu``) at the TD fixed point (:func:`td_fixed_point`)
+    and at the best weights, ``argmin_w VE(w)`` (least squares weighted by mu): where LSTD
+    and TD(0) go, and the least error the features allow. Keys ``td_fixed_point``, ``best``.
+    """
+    x, mu = np.asarray(mdp.features, np.float64), np.asarray(mdp.mu, np.float64)
+    v = np.asarray(true_values, np.float64)
+    root = np.sqrt(mu)[:, None]
+    best = np.linalg.lstsq(root * x, root[:, 0] * v, rcond=None)[0]
+    return {name: float(np.sqrt(mu @ (x @ w - v) ** 2))
+            for name, w in (("td_fixed_point", td_fixed_point(mdp, gamma)), ("best", best))}

@@ -27,12 +27,13 @@ episode (an :class:`~rlfa.prediction.gradient_mc.Episode`, as gradient Monte
 Carlo takes it): the update for ``tau`` reads only ``w`` as the update for
 ``tau - 1`` left it, so deferring every update to the episode's end changes
 nothing a logged point (between episodes) sees. :func:`n_step_td_program` runs
-it one episode per program step, recording each episode with a scan of fixed
-length rather than a while loop: batched (vmapped) runs turn a while loop's
-carry into a select every iteration, and an episode buffer in that carry is
-copied whole at every step (on 2 CPU cores, 3000 runs of 10 episodes of the
-1000-state walk: about 45 s with the buffer against 0.4 s for TD(0), which
-needs none; the per-transition agent's ring buffer costs the same way).
+it one episode per program step, recording each episode a block of steps at a
+time (:func:`record_episode`). Vmapped runs turn a while loop's carry into a
+select every iteration, so an episode or ring buffer carried step by step is
+copied whole at every step: on 2 busy CPU cores, 10 episodes of 3000 runs (n x
+alpha x seeds) of the 1000-state walk took 75 s with the per-transition agent,
+45 s through :func:`~rlfa.prediction.episodes.episodic_prediction`'s Monte Carlo
+buffer, 0.4 s for TD(0), which carries no buffer, and about 1 s here.
 """
 
 from __future__ import annotations
@@ -213,6 +214,37 @@ def n_step_semi_gradient_td(feature_map: FeatureMap, max_n: int) -> Agent:
     return Agent(init=init, act=evaluate_only, update=update)
 
 
+def discounted_returns(rewards: jax.Array, length: jax.Array, gamma: jax.Array,
+                       block: int = 128) -> jax.Array:
+    """``H_t = R_{t+1} + gamma H_{t+1}`` for ``t < length`` (``H_length = 0``), and 0 from
+    ``length`` on, float32 ``[T + 1]`` for ``rewards`` ``[T]`` (``R_1..R_T``, padded).
+
+    Backwards a block of ``block`` steps at a time, from the block holding the episode's
+    end: vmapped, the loop's ``[T + 1]`` carry is copied once a block, and only as many
+    blocks run as the longest episode of the batch needs.
+    """
+    horizon = rewards.shape[0]
+    num_blocks = -(-horizon // block)
+    r = jnp.zeros((num_blocks * block,), jnp.float32).at[:horizon].set(rewards)
+    r = jnp.where(jnp.arange(num_blocks * block) < length, r, 0.0)
+
+    def backward(h, r_t):
+        h = r_t + gamma * h
+        return h, h
+
+    def one_block(carry):
+        b, h, returns = carry
+        h, block_returns = jax.lax.scan(
+            backward, h, jax.lax.dynamic_slice_in_dim(r, b * block, block), reverse=True)
+        return b - 1, h, jax.lax.dynamic_update_slice_in_dim(returns, block_returns, b * block, 0)
+
+    start = (length + block - 1) // block - 1
+    _, _, returns = jax.lax.while_loop(
+        lambda c: c[0] >= 0, one_block,
+        (start, jnp.float32(0.0), jnp.zeros((num_blocks * block + 1,), jnp.float32)))
+    return returns[:horizon + 1]
+
+
 def n_step_td_by_episode(feature_map: FeatureMap) -> Agent:
     """n-step semi-gradient TD (S&B §9.4) applied to a whole finished episode.
 
@@ -244,15 +276,7 @@ def n_step_td_by_episode(feature_map: FeatureMap) -> Agent:
         n = jnp.round(jnp.asarray(hparams.n)).astype(jnp.int32)
         gamma = jnp.asarray(hparams.gamma, jnp.float32)
 
-        def backward(h, r_t):
-            h = r_t + gamma * h
-            return h, h
-
-        # A fixed-length scan, not a loop over the length: vmapped, a loop would copy its
-        # [horizon] carry every iteration. returns[t] = H_t, and 0 from t = length on.
-        r = jnp.where(jnp.arange(horizon) < length, episode.r, 0.0)
-        _, returns = jax.lax.scan(backward, jnp.float32(0.0), r, reverse=True)
-        returns = jnp.concatenate([returns, jnp.zeros((1,), jnp.float32)])
+        returns = discounted_returns(episode.r, length, gamma)
 
         def forward(tau, w):
             m = jnp.minimum(n, length - tau)
@@ -269,25 +293,44 @@ def n_step_td_by_episode(feature_map: FeatureMap) -> Agent:
 
 
 
-def record_episode(dynamics: NoiseDynamics, key: jax.Array, max_steps: int):
-    """One episode as an :class:`~rlfa.prediction.gradient_mc.Episode` padded to ``max_steps``,
-    and whether it was truncated (no termination within ``max_steps`` steps), bool ``[]``.
+def record_episode(dynamics: NoiseDynamics, key: jax.Array, max_steps: int, block: int = 128):
+    """One episode as an :class:`~rlfa.prediction.gradient_mc.Episode` padded to ``max_steps``
+    rounded up to a multiple of ``block``, and whether it was truncated (no termination
+    within ``max_steps`` steps), bool ``[]``.
 
-    A scan of exactly ``max_steps`` steps over noise drawn at once (the steps after the
-    end change nothing), so the recorded arrays are the scan's outputs, never a carry.
+    A while loop over blocks of ``block`` steps, each a scan over its noise (drawn at once,
+    as :func:`~rlfa.prediction.episodes.rollout` draws it) written into the episode's
+    arrays: vmapped runs copy those arrays once a block, not once a step, and only as many
+    blocks run as the longest episode of the batch needs.
     """
+    check_positive_int("block", block)
+    num_blocks = -(-max_steps // block)
     key_reset, key_noise = jax.random.split(key)
     start = dynamics.reset(key_reset)
+    obs_start = dynamics.observe(start)
 
     def step(carry, noise_t):
-        state, over = carry
+        state, over, t = carry
         obs = dynamics.observe(state)
         state, _, r_t, terminated = dynamics.transition(state, noise_t)
-        return (state, over | terminated), (obs, r_t, ~over)
+        live = ~over & (t < max_steps)
+        return (state, over | (live & terminated), t + 1), (obs, r_t, live)
 
-    (_, over), (obs, r, live) = jax.lax.scan(
-        step, (start, jnp.bool_(False)), dynamics.sample_noise(key_noise, max_steps))
-    return Episode(obs, r, jnp.sum(live, dtype=jnp.int32)), ~over
+    def one_block(carry):
+        b, state, over, obs, r, length = carry
+        noise = dynamics.sample_noise(jax.random.fold_in(key_noise, b), block)
+        (state, over, _), (obs_b, r_b, live) = jax.lax.scan(step, (state, over, b * block), noise)
+        obs = jax.lax.dynamic_update_slice_in_dim(obs, obs_b, b * block, 0)
+        r = jax.lax.dynamic_update_slice_in_dim(r, r_b, b * block, 0)
+        return b + 1, state, over, obs, r, length + jnp.sum(live, dtype=jnp.int32)
+
+    horizon = num_blocks * block
+    init = (jnp.int32(0), start, jnp.bool_(False),
+            jnp.zeros((horizon,) + obs_start.shape, obs_start.dtype),
+            jnp.zeros((horizon,), jnp.float32), jnp.int32(0))
+    _, _, over, obs, r, length = jax.lax.while_loop(
+        lambda c: (c[0] < num_blocks) & ~c[2], one_block, init)
+    return Episode(obs, r, length), ~over
 
 
 def n_step_td_program(dynamics: NoiseDynamics, feature_map: FeatureMap, *,

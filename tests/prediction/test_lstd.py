@@ -122,3 +122,19 @@ def test_td_fixed_point_in_closed_form(fm, gamma):
         # TD error of each group vanishes: b - 1.5a = 0, 1.5a - 2.5b + c = 0, c = 0.5 + 0.5b,
         # so w = (1/3, 1/2, 3/4), not the groups' mu-weighted v_pi (5/18, 17/30, 5/6).
         np.testing.assert_allclose(w, [1 / 3, 0.5, 0.75], rtol=1e-12)
+
+
+def test_fixed_point_errors_by_hand():
+    # Groups {1,2}, {3,4}, {5} of the 5-state walk (w_TD = (1/3, 1/2, 3/4) above) against
+    # v_pi = s/6 under mu = (1,2,3,2,1)/9; the best w are the groups' mu-weighted means of v_pi.
+    fm = state_aggregation(6, 2)
+    phi = np.stack([np.asarray(dense(fm(jnp.array([s], jnp.float32)), 3)) for s in range(1, 6)])
+    mu, v = ETA / ETA.sum(), np.arange(1, 6) / 6
+    mdp = prediction.FiniteMDP(phi, mu, 0.5 * (np.eye(5, k=1) + np.eye(5, k=-1)),
+                               np.array([0, 0, 0, 0, 0.5]))
+    errors = prediction.fixed_point_errors(mdp, v, 1.0)
+    w_td, w_best = np.array([1 / 3, 1 / 3, 0.5, 0.5, 0.75]), np.array([5, 5, 17 * 0.6, 17 * 0.6,
+                                                                       15]) / 18
+    assert errors["td_fixed_point"] == pytest.approx(np.sqrt(mu @ (w_td - v) ** 2), rel=1e-12)
+    assert errors["best"] == pytest.approx(np.sqrt(mu @ (w_best - v) ** 2), rel=1e-12)
+    assert errors["best"] < errors["td_fixed_point"]

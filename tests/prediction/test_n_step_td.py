@@ -252,26 +252,46 @@ def test_n_step_sweep_reads_n_from_the_command_line():
 
 
 def _chain(steps):
-    """States 0..4, start 2, moved by the given steps; 0 and 4 end it, +1 for reaching 4."""
-    def transition(s, step):
-        s = s + step
-        return s, jnp.array([s], jnp.float32), jnp.where(s == 4, 1.0, 0.0), (s == 0) | (s == 4)
+    """States 0..4, start 2, the t-th step moving by ``steps[t]`` (the state carries t; the
+    noise is unused); 0 and 4 end the episode, +1 for reaching 4."""
+    steps = jnp.array(steps, jnp.int32)
+
+    def transition(state, noise):
+        s, t = state
+        s = s + steps[t]
+        return (s, t + 1), jnp.array([s], jnp.float32), jnp.where(s == 4, 1.0, 0.0), \
+            (s == 0) | (s == 4)
 
     return prediction.NoiseDynamics(
-        reset=lambda key: jnp.int32(2), observe=lambda s: jnp.array([s], jnp.float32),
-        sample_noise=lambda key, n: jnp.array(steps[:n], jnp.int32), transition=transition,
+        reset=lambda key: (jnp.int32(2), jnp.int32(0)),
+        observe=lambda state: jnp.array([state[0]], jnp.float32),
+        sample_noise=lambda key, n: jnp.zeros((n,)), transition=transition,
         state_index=lambda obs: obs[0].astype(jnp.int32), num_states=5)
 
 
+@pytest.mark.parametrize("block", [1, 2, 128])
 @pytest.mark.parametrize(("max_steps", "obs", "rewards", "truncated"), [
     (6, [2, 1, 2, 3], [0, 0, 0, 1], False),   # 2 -> 1 -> 2 -> 3 -> 4: terminated after 4 steps
     (4, [2, 1, 2, 3], [0, 0, 0, 1], False),   # ... exactly at the limit: still a termination
     (3, [2, 1, 2], [0, 0, 0], True),          # cut by the limit
 ])
-def test_record_episode_records_until_the_end(max_steps, obs, rewards, truncated):
-    dynamics = _chain([-1, 1, 1, 1, -1, -1])
-    episode, cut = prediction.n_step_td.record_episode(dynamics, jax.random.key(1), max_steps)
+def test_record_episode_records_until_the_end(max_steps, obs, rewards, truncated, block):
+    dynamics = _chain([-1, 1, 1, 1, -1, -1] + [1] * 300)
+    episode, cut = prediction.n_step_td.record_episode(dynamics, jax.random.key(1), max_steps,
+                                                       block)
     length = int(episode.length)
-    assert length == len(obs) and bool(cut) == truncated and episode.obs.shape == (max_steps, 1)
+    assert length == len(obs) and bool(cut) == truncated
+    assert episode.obs.shape == (-(-max_steps // block) * block, 1)  # whole blocks
     np.testing.assert_array_equal(episode.obs[:length, 0], obs)
     np.testing.assert_array_equal(episode.r[:length], rewards)
+
+
+@pytest.mark.parametrize(("length", "block"), [(0, 2), (1, 2), (5, 2), (7, 3), (7, 128)])
+def test_discounted_returns_backwards_block_by_block(length, block):
+    r = np.array([1.0, -2.0, 0.5, 3.0, 0.0, 1.5, -1.0], np.float32)
+    expected = np.zeros(8)
+    for t in reversed(range(length)):
+        expected[t] = r[t] + 0.9 * expected[t + 1]
+    got = prediction.n_step_td.discounted_returns(jnp.asarray(r), jnp.int32(length),
+                                                  jnp.float32(0.9), block)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)

@@ -1,0 +1,202 @@
+"""n-step semi-gradient TD (Sutton & Barto Figure 9.2, right) and LSTD beside TD(0), on the
+1000-state random walk with state aggregation (20 groups of 50 states), gamma = 1.
+
+    python -m experiments.n_step_td                    # both, the default workloads
+    python -m experiments.n_step_td --figure 9.2-right --sweep.n 1 4 16 --sweep.step-size 0.1 0.3
+    python -m experiments.n_step_td --quick            # seconds, for tests
+
+9.2-right: every n (1, 2, 4, ..., 512) x alpha (0.05, 0.1, ..., 1) in ONE program
+(:func:`rlfa.prediction.n_step_td.n_step_td_program`, n traced), 100 runs of 10 episodes;
+a run's score is sqrt(VE) after each of its first 10 episodes, averaged (the book plots the
+RMS error over the 1000 states; sqrt(VE) weighs them by mu). A run whose weights went
+non-finite or past 1e6 scores NaN and is counted per point, never clipped. Headlines: each
+n at its best alpha (the best of the grid, so slightly optimistic); the whole grid (means
+with 95% bootstrap CIs) is in summary.json and every run's score in metrics.npz.
+
+lstd: LSTD (epsilon = 0.01; the book's box only asks for a small epsilon > 0, and 1e-3 to
+0.1 give the same curves here) and semi-gradient TD(0) with alpha = 0.01 (still converging
+after 1000 episodes) and 0.05 (faster, then stuck at its noise floor), 30 runs of 1000
+episodes. Headlines: final sqrt(VE) of each, and LSTD's excess over sqrt(VE) at the exact TD
+fixed point w_TD = A^-1 b (:func:`rlfa.prediction.td_fixed_point`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import numpy as np
+
+from rlfa import config as cfg
+from rlfa import prediction, report, stats, sweep
+from rlfa.envs import random_walk as rw
+from rlfa.features import dense, state_aggregation
+from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+
+FEATURES = state_aggregation(1000, 50)
+GRID = {"n": tuple(str(2 ** k) for k in range(10)),
+        "step_size": tuple(f"{a / 20:g}" for a in range(1, 21))}
+QUICK_GRID = {"n": ("1", "4", "512"), "step_size": ("0.1", "0.4", "1")}
+WORKLOAD = {"9.2-right": (100, 10, 1), "lstd": (30, 1000, 10)}  # seeds, episodes, log every
+
+
+@dataclasses.dataclass(frozen=True)
+class NStepTDConfig(StudyOptions):
+    """n-step TD's error against alpha for every n (Figure 9.2 right); LSTD beside TD(0)."""
+
+    figure: str = "all"
+    """Which: 9.2-right, lstd, or all."""
+    num_seeds: int | None = None
+    """Runs per configuration (default: 100 for 9.2-right, 30 for lstd; 4 with --quick)."""
+    num_episodes: int | None = None
+    """Episodes per run (default: 10 for 9.2-right, 1000 for lstd; 50 for lstd with --quick)."""
+    td_step_sizes: tuple[float, ...] = (0.01, 0.05)
+    """alpha of the TD(0) runs beside LSTD (one program)."""
+    lstd_epsilon: float = 0.01
+    """LSTD's epsilon: A_hat starts at epsilon I."""
+    max_episode_steps: int = 2000
+    """Time limit per episode; the mean episode is 87 steps and P(> 2000) is about 1e-11."""
+    sweep: prediction.NStepSweep = prediction.NStepSweep()
+    """Figure 9.2 right's grid: given fields replace the default n (1..512) or alpha (0.05..1)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        cfg.check_choice("figure", self.figure, ("all", *WORKLOAD))
+        for point in self.points():
+            cfg.check_positive("sweep.step_size", float(point.step_size))
+            cfg.check_in_range("sweep.gamma", float(point.gamma), 0.0, 1.0)
+            if point.n < 1 or point.n != round(point.n):
+                raise ValueError(f"sweep.n={point.n:g} is invalid: must be an integer >= 1.")
+        for name in ("num_seeds", "num_episodes"):
+            if getattr(self, name) is not None:
+                cfg.check_positive_int(name, getattr(self, name))
+        cfg.check_positive("td_step_sizes", self.td_step_sizes or [0])
+        cfg.check_positive("lstd_epsilon", self.lstd_epsilon)
+        cfg.check_positive_int("max_episode_steps", self.max_episode_steps)
+
+    def points(self) -> list:
+        """Figure 9.2 right's (n, alpha, gamma) points; in grid mode unswept n/alpha: the default."""
+        asked = sweep.requested(self.sweep)
+        if self.sweep_mode == "grid":
+            asked = {**(QUICK_GRID if self.quick else GRID), **asked}
+        return sweep.sweep_points(prediction.NStepHParams(0.2, 1.0, 4.0), asked,
+                                  mode=self.sweep_mode)
+
+    def workload(self, figure: str) -> tuple[int, int, int]:
+        seeds, episodes, every = WORKLOAD[figure]
+        if self.quick:
+            seeds, episodes, every = 4, min(episodes, 50), min(every, 5)
+        episodes = self.num_episodes or episodes
+        return self.num_seeds or seeds, episodes, every if episodes % every == 0 else 1
+
+
+def jobs(config: NStepTDConfig):
+    common = {"max_episode_steps": config.max_episode_steps,
+              "obs_example": rw.all_observations()[0], "log": prediction.rms_value_error_fn(FEATURES)}
+    for figure in WORKLOAD if config.figure == "all" else (config.figure,):
+        seeds, episodes, every = config.workload(figure)
+        x = every * np.arange(1, episodes // every + 1)
+        run = {"log_x": x, "unit": "episodes", "postfix": latest_mean("rms_error", "sqrt(VE)")}
+        if figure == "9.2-right":
+            program = prediction.n_step_td.n_step_td_program(rw.dynamics(), FEATURES, **common)
+            points = config.points()
+            yield Job("9.2-right n-step TD", program, points, seeds, len(x), every, **run,
+                      info=figure, grid_labels=sweep.labels(points))
+            continue
+        for agent, points, labels in (
+                (prediction.semi_gradient_td0(FEATURES), [prediction.PredictionHParams(a, 1.0)
+                 for a in config.td_step_sizes], [f"TD(0) (alpha={a:g})" for a in config.td_step_sizes]),
+                (prediction.lstd(FEATURES), [prediction.LSTDHParams(1.0, config.lstd_epsilon)],
+                 [f"LSTD (epsilon={config.lstd_epsilon:g})"])):
+            program = prediction.episodic_prediction(rw.dynamics(), agent, monte_carlo=False,
+                                                     **common)
+            yield Job(f"lstd {labels[0].split()[0]}", program, points, seeds, len(x), every,
+                      **run, grid_labels=[{"figure": "lstd", "config": c} for c in labels])
+
+
+def record_grid(job: Job, err: np.ndarray, ok: np.ndarray) -> Record:
+    """Figure 9.2 right: per (n, gamma) the best alpha's runs as a headline; the whole grid."""
+    scores, rec = np.where(ok, err.mean(-1), np.nan), Record()  # [grid, seed]
+    mean, low, high = stats.bootstrap_band(scores.T)
+    grid = [{**p, "mean": m, "ci95": [lo, hi], "nonfinite_runs": int((~o).sum())}
+            for p, m, lo, hi, o in zip(job.grid_labels, mean, low, high, ok)]
+    for n, gamma in sorted({(p["n"], p["gamma"]) for p in grid}):
+        ids = [g for g, p in enumerate(grid) if (p["n"], p["gamma"]) == (n, gamma)]
+        best = min(ids, key=lambda g: np.inf if grid[g]["nonfinite_runs"] else mean[g])
+        rec.headlines[f"9.2-right: n={n:g}, gamma={gamma:g} (best alpha="
+                      f"{grid[best]['step_size']:g})"] = stats.headline(
+            f"sqrt(VE) averaged over the first {err.shape[-1]} episodes", scores[best],
+            higher_is_better=False, task="RandomWalk1000")
+    rec.summary = {"9.2-right": {"grid": grid, "num_seeds": err.shape[1]}}
+    rec.arrays = {"9.2-right scores": scores, **{f"9.2-right {k}": np.array(
+        [p[k] for p in grid]) for k in ("n", "step_size", "gamma")}}
+    rec.rows = report.metric_rows({"rms_error": scores[..., None]}, [  # one row per run
+        {"figure": "9.2-right", "config": f"n={p['n']:g}, alpha={p['step_size']:g}, gamma="
+         f"{p['gamma']:g}, mean over episodes 1-{err.shape[-1]}"} for p in grid],
+        "episodes", np.array([err.shape[-1]]))
+    return rec
+
+
+def record(config: NStepTDConfig, job: Job, results) -> Record:
+    err = results.metrics["rms_error"]
+    ok = np.isfinite(err).all(-1) & (results.diverged_at < 0)  # [grid, seed]: flagged runs
+    if job.info == "9.2-right":
+        return record_grid(job, err, ok)
+    phi = prediction.all_state_features(FEATURES, rw.all_observations())
+    x = np.asarray(jax.vmap(dense, (0, None))(phi, FEATURES.num_features), np.float64)
+    fixed = prediction.fixed_point_errors(prediction.FiniteMDP(
+        x, rw.on_policy_distribution(), *rw.transition_matrix()), rw.true_values(), 1.0)
+    rec, episodes = Record(summary={"lstd": {"sqrt_ve": fixed}}), results.metrics["episodes"][0, 0]
+    for g, label in enumerate(p["config"] for p in job.grid_labels):
+        final = np.where(ok[g], err[g, :, -1], np.nan)
+        rec.arrays |= {f"lstd {label}": err[g], "lstd episodes": episodes}
+        rec.summary["lstd"][label] = report.summary_stats(final)
+        rec.headlines[f"lstd: {label}"] = stats.headline(
+            f"sqrt(VE) after {episodes[-1]} episodes", final, higher_is_better=False,
+            task="RandomWalk1000")
+        if label.startswith("LSTD"):
+            rec.headlines["lstd: LSTD minus the TD fixed point"] = stats.headline(
+                "final sqrt(VE) - sqrt(VE(w_TD))", final - fixed["td_fixed_point"],
+                higher_is_better=False, task="RandomWalk1000")
+    rec.rows = report.metric_rows({"rms_error": err}, job.grid_labels, "episodes", episodes)
+    return rec
+
+
+def figure(run):
+    """Figure 9.2 right (error against alpha, one curve per n; x: a run gone non-finite) and
+    LSTD beside TD(0) (error against episodes, the TD fixed point's and the best error)."""
+    import matplotlib.pyplot as plt
+
+    panels = [k for k in WORKLOAD if k in run.summary]
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 5), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        if panel == "9.2-right":
+            a, scores = run.arrays, run.arrays["9.2-right scores"]
+            for n, gamma in sorted(set(zip(a["9.2-right n"], a["9.2-right gamma"]))):
+                ids = np.flatnonzero((a["9.2-right n"] == n) & (a["9.2-right gamma"] == gamma))
+                ids = ids[np.argsort(a["9.2-right step_size"][ids])]
+                alpha, label = a["9.2-right step_size"][ids], f"n={n:g}" + (
+                    f", gamma={gamma:g}" if len(set(a["9.2-right gamma"])) > 1 else "")
+                report.plot_band(ax, alpha, scores[ids].T, label, lw=1.2, marker=".")
+                bad = ~np.isfinite(scores[ids]).all(1)
+                ax.plot(alpha[bad], np.full(bad.sum(), 0.6), "kx", ms=8)
+            ax.axhline(0.55, color="0.6", ls=":", lw=1, label="top of the book's axis")
+            ax.set(xlabel="alpha", ylabel="sqrt(VE) averaged over the first episodes",
+                   title=f"Figure 9.2 right ({scores.shape[1]} runs; x: a run non-finite)")
+        else:
+            episodes, fixed = run.arrays["lstd episodes"], run.summary["lstd"]["sqrt_ve"]
+            for name in (k for k in run.summary["lstd"] if k != "sqrt_ve"):
+                report.plot_band(ax, episodes, run.arrays[f"lstd {name}"], name, lw=1.2)
+            ax.axhline(fixed["td_fixed_point"], color="k", ls="--", lw=1, label="TD fixed point")
+            ax.axhline(fixed["best"], color="k", ls=":", lw=1, label="min VE (best w)")
+            ax.set(xlabel="episodes", ylabel="sqrt(VE)", ylim=(0, None),
+                   title=f"LSTD beside TD(0), 20 groups ({len(run.arrays[f'lstd {name}'])} runs)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+STUDY = Study("n_step_td", jobs, record, figure)
+
+if __name__ == "__main__":
+    cli(NStepTDConfig, STUDY)
