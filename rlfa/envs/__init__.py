@@ -57,5 +57,6 @@ def make(name: str, **param_overrides) -> tuple[Any, Any]:
 from rlfa.envs import access_control as _access_control  # noqa: F401
 from rlfa.envs import baird as _baird  # noqa: F401
 from rlfa.envs import chain as _chain  # noqa: F401
+from rlfa.envs import minatar as _minatar  # noqa: F401  (registers the MinAtar games)
 from rlfa.envs import mountain_car as _mountain_car  # noqa: F401
 from rlfa.envs import random_walk as _random_walk  # noqa: F401  (registers itself)

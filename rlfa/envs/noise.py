@@ -91,6 +91,10 @@ def step_with_noise(env, state, action, noise: jax.Array, params):
     done = jnp.logical_or(terminated, truncated)
     obs_re, state_re = env.reset_from_noise(reset_noise, params)
     state = jax.tree.map(lambda x, y: jax.lax.select(done, x, y), state_re, state_st)
+    # Part of a state may outlive its episode (MinAtar's last action, for sticky actions).
+    persist = getattr(env, "persist_across_reset", None)
+    if persist is not None:
+        state = persist(state_st, state)
     obs = jax.tree.map(lambda x, y: jax.lax.select(done, x, y), obs_re, obs_st)
     info = {**info, "terminated": terminated, "truncated": truncated, "final_observation": obs_st}
     return obs, state, reward, terminated, truncated, info
