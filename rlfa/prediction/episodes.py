@@ -2,21 +2,47 @@
 
 The Markov reward process is given as :class:`NoiseDynamics`: a deterministic
 ``transition(state, noise)`` driven by exogenous noise drawn in bulk, a block
-of ``noise_block`` steps at a time, outside the inner loop (random draws inside
-a loop body cost ~100x more on CPU). Episodes are vmapped in lock step, so a
-batch of runs waits for its longest episode each time; for the random walk
-that costs less than stepping every run on its own clock, because
-per-episode logging and first-visit Monte Carlo then need no masking.
+of steps at a time, outside the inner loop (random draws inside a loop body
+cost ~100x more on CPU).
+
+Runs vmapped together finish their episodes at different times (a random-walk
+episode takes 5 to 700 steps, 83 on average). Running them in lock step, one
+episode per run per program step, costs each batch its longest episode every
+time: 2.9 times the mean for 15 runs. So :func:`episodic_prediction` gives each
+run its own clock, as the control loop (:mod:`rlfa.control.episodes`) does: one
+environment step per loop step, an automatic reset at an episode's end, and a
+fixed number of loop steps per program step (about the mean episode length;
+a fixed count, because a vmapped loop whose length depends on the run selects
+over its whole carry at every iteration). A run is thus a few episodes ahead of
+the program's count or behind it:
+
+* ahead: the weights after each episode go into a ring of the last ``lead``
+  episodes, and a logged point after program step n reads episode n's entry, so
+  what is logged is exactly the error after n episodes; a run ``lead - 1``
+  episodes ahead is paused (``active=False``: its agent's ``update`` changes
+  nothing) until the program's count catches up;
+* behind: a catch-up loop runs it until it has finished n episodes (rare: its
+  fixed loop steps are a few percent above the mean episode length).
+
+Each run's results depend on its key alone, not on the runs beside it.
+Agents take a :class:`~rlfa.types.Transition` per step; Monte Carlo runs as
+:func:`~rlfa.prediction.gradient_mc.online_gradient_monte_carlo`, which needs no
+episode buffer. Agents that take a whole
+:class:`~rlfa.prediction.gradient_mc.Episode` (``monte_carlo=True``) run one
+episode per program step in lock step instead.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from rlfa.config import check_positive_int
 from rlfa.prediction.gradient_mc import Episode
 from rlfa.types import Agent, Program, Transition
 
@@ -42,7 +68,7 @@ class NoiseDynamics(NamedTuple):
 
 
 class EpisodicCarry(NamedTuple):
-    """The whole training state of one run.
+    """The whole training state of one run of a lock-step loop (one episode per program step).
 
     Attributes:
       agent: the agent's state.
@@ -98,63 +124,219 @@ def rollout(dynamics: NoiseDynamics, key: jax.Array, max_steps: int, noise_block
     return length, truncated, payload
 
 
+
+class StepCarry(NamedTuple):
+    """The whole training state of one run of the step-scheduled loop.
+
+    Attributes:
+      agent: the agent's state after ``episodes`` episodes (what is logged).
+      episodes: program steps taken, int32 ``[]``: episodes logged.
+      steps: environment steps of those episodes, int32 ``[]``.
+      truncated: those of them cut at ``max_episode_steps``, int32 ``[]``.
+      learner: the agent's state now, possibly a few episodes further on.
+      env_state: the process's state S_t (already reset after an episode's end).
+      obs: the observation of S_t.
+      t: steps into the current episode, int32 ``[]``.
+      key: the run's key, split once per block.
+      finished: episodes the run has finished, int32 ``[]``.
+      taken: environment steps the run has taken, int32 ``[]``.
+      cut: episodes of them cut at ``max_episode_steps``, int32 ``[]``.
+      ring: the agent's state after episode m at row ``m % lead``, leaves ``[lead, ...]``.
+      ring_counts: ``taken`` and ``cut`` after episode m at row ``m % lead``,
+        int32 ``[lead, 2]``.
+    """
+
+    agent: Any
+    episodes: jax.Array
+    steps: jax.Array
+    truncated: jax.Array
+    learner: Any
+    env_state: Any
+    obs: jax.Array
+    t: jax.Array
+    key: jax.Array
+    finished: jax.Array
+    taken: jax.Array
+    cut: jax.Array
+    ring: Any
+    ring_counts: jax.Array
+
+
+class _StepLoop(NamedTuple):
+    """What the step-scheduled loop closes over (static: shapes and functions)."""
+
+    dynamics: NoiseDynamics
+    agent: Agent
+    obs_example: jax.Array
+    max_steps: int
+    block_steps: int
+    blocks: int  # per program step
+    lead: int
+
+
 def episodic_prediction(
     dynamics: NoiseDynamics,
     agent: Agent,
     *,
-    monte_carlo: bool,
     max_episode_steps: int,
     log: Callable[[Any], dict[str, jax.Array]],
     obs_example: jax.Array,
+    monte_carlo: bool = False,
+    steps_per_episode: int | None = None,
+    lead: int = 64,
     noise_block: int = 128,
 ) -> Program:
-    """A runner Program that evaluates a policy one episode per program step.
+    """A runner Program that evaluates a policy, one episode per program step.
 
     Args:
       dynamics: the Markov reward process.
-      agent: a prediction agent; TD agents (``monte_carlo=False``) take a
-        :class:`~rlfa.types.Transition` per step, Monte Carlo ones an
-        :class:`~rlfa.prediction.gradient_mc.Episode` after each episode.
-      monte_carlo: which of the two the agent is.
-      max_episode_steps: time limit; also the Monte Carlo episode buffer's length.
+      agent: a prediction agent whose state has weights ``w``; it takes a
+        :class:`~rlfa.types.Transition` per step (as ``update(state, hparams,
+        transition, active)`` where it accepts ``active``, leaving its state
+        unchanged when False; other agents are frozen by a select over their state),
+        or with ``monte_carlo`` a whole :class:`~rlfa.prediction.gradient_mc.Episode`.
+      max_episode_steps: time limit (truncation; targets still bootstrap).
       log: ``agent_state -> metrics`` at a logged point (e.g. RMS value error).
-      obs_example: an observation, for ``agent.init`` and the buffer's shape.
-      noise_block: steps of noise drawn at once.
+      obs_example: an observation, for ``agent.init``.
+      monte_carlo: the agent takes whole episodes: run them in lock step.
+      steps_per_episode: environment steps per run per program step (default
+        ``min(max_episode_steps, 64)``): the mean episode length plus 5-10% is
+        fastest; a shorter one makes runs catch up often, a longer one pauses them.
+        It changes which noise each step draws, not the results' distribution.
+      lead: episodes a run may finish ahead of the program's count (states kept).
+      noise_block: steps of noise drawn at once (``monte_carlo`` only).
+
+    Returns:
+      A :class:`~rlfa.types.Program` (carry :class:`StepCarry`, or
+      :class:`EpisodicCarry` with ``monte_carlo``) whose log reports ``log``'s
+      metrics and ``episodes``, ``steps`` and ``truncated_episodes``, all as they
+      were after the program's count of episodes, as is the carry's ``agent``.
+
+    Raises:
+      ValueError: naming the field, for a non-positive count.
     """
+    check_positive_int("max_episode_steps", max_episode_steps)
+    check_positive_int("lead", lead)
+
+    def log_metrics(carry, hparams):
+        del hparams
+        return {**log(carry.agent), "episodes": carry.episodes, "steps": carry.steps,
+                "truncated_episodes": carry.truncated}
+
+    if monte_carlo:
+        return _lock_step_program(dynamics, agent, max_episode_steps, obs_example,
+                                  noise_block)._replace(log=log_metrics)
+    budget = min(max_episode_steps, 64) if steps_per_episode is None else steps_per_episode
+    check_positive_int("steps_per_episode", budget)
+    blocks = -(-budget // 64)  # blocks of at most 64 steps, one bulk draw of noise each
+    loop = _StepLoop(dynamics, agent._replace(update=_with_active(agent.update)), obs_example,
+                     max_episode_steps, -(-budget // blocks), blocks, lead)
+    return Program(init=functools.partial(_step_init, loop),
+                   step=functools.partial(_program_step, loop), log=log_metrics,
+                   weights=lambda c: c.agent.w)
+
+
+def _with_active(update: Callable) -> Callable:
+    """``update`` taking ``active``; an agent without it is frozen by a select over its state."""
+    if "active" in inspect.signature(update).parameters:
+        return update
+
+    def frozen(state, hparams, tr, active):
+        new, metrics = update(state, hparams, tr)
+        return jax.tree.map(lambda a, b: jnp.where(active, a, b), new, state), metrics
+
+    return frozen
+
+
+def _step_init(loop: _StepLoop, key: jax.Array, hparams) -> StepCarry:
+    del hparams
+    key_agent, key_reset, key_run = jax.random.split(key, 3)
+    agent_state = loop.agent.init(key_agent, loop.obs_example)
+    env_state = loop.dynamics.reset(key_reset)
+    ring = jax.tree.map(lambda x: jnp.zeros((loop.lead,) + x.shape, x.dtype), agent_state)
+    zero = jnp.int32(0)
+    return StepCarry(agent_state, zero, zero, zero, agent_state, env_state,
+                     loop.dynamics.observe(env_state), zero, key_run, zero, zero, zero, ring,
+                     jnp.zeros((loop.lead, 2), jnp.int32))
+
+
+def _env_step(loop: _StepLoop, c: StepCarry, hparams, noise: jax.Array,
+              key_reset: jax.Array) -> StepCarry:
+    """One environment step and update of one run (nothing changes while it is paused)."""
+    active = c.finished < c.episodes + loop.lead - 1  # one more would overwrite `episodes`
+    state, obs, r_t, terminated = loop.dynamics.transition(c.env_state, noise)
+    truncated = (c.t + 1 >= loop.max_steps) & ~terminated
+    tr = Transition(c.obs, jnp.int32(0), r_t, terminated, truncated, obs)
+    learner, _ = loop.agent.update(c.learner, hparams, tr, active=active)
+    done = terminated | truncated
+    start = loop.dynamics.reset(key_reset)  # the random walk's ignores the key (no draw)
+    env_state = jax.tree.map(lambda s0, s, old: jnp.where(active, jnp.where(done, s0, s), old),
+                             start, state, c.env_state)
+    obs = jnp.where(active, jnp.where(done, loop.dynamics.observe(start), obs), c.obs)
+    ended = done & active
+    finished = c.finished + ended.astype(jnp.int32)
+    taken = c.taken + active.astype(jnp.int32)
+    cut = c.cut + (ended & truncated).astype(jnp.int32)
+    # Only an episode's end writes a row; every other step's write is dropped.
+    slot = jnp.where(ended, finished % loop.lead, loop.lead)
+    return c._replace(
+        learner=learner, env_state=env_state, obs=obs,
+        t=jnp.where(active, jnp.where(done, 0, c.t + 1), c.t), finished=finished, taken=taken,
+        cut=cut, ring=jax.tree.map(lambda r, x: r.at[slot].set(x, mode="drop"), c.ring, learner),
+        ring_counts=c.ring_counts.at[slot].set(jnp.stack([taken, cut]), mode="drop"))
+
+
+def _block(loop: _StepLoop, c: StepCarry, hparams) -> StepCarry:
+    """``block_steps`` environment steps on noise drawn at once."""
+    key, key_noise, key_reset = jax.random.split(c.key, 3)
+    noise = loop.dynamics.sample_noise(key_noise, loop.block_steps)
+
+    def step(c, xs):
+        noise_t, j = xs
+        return _env_step(loop, c, hparams, noise_t, jax.random.fold_in(key_reset, j)), None
+
+    c, _ = jax.lax.scan(step, c._replace(key=key), (noise, jnp.arange(loop.block_steps)))
+    return c
+
+
+def _program_step(loop: _StepLoop, c: StepCarry, hparams) -> StepCarry:
+    """Episode ``episodes + 1``: a fixed number of blocks, then a catch-up loop for a run
+    that has not finished it yet (a run ahead is paused, not waited for); its state and
+    counts then come from the ring."""
+    episodes = c.episodes + 1
+    c = jax.lax.fori_loop(0, loop.blocks, lambda _, c: _block(loop, c, hparams),
+                          c._replace(episodes=episodes))
+    c = jax.lax.while_loop(lambda c: c.finished < c.episodes,
+                           lambda c: _block(loop, c, hparams), c)
+    slot = episodes % loop.lead
+    return c._replace(agent=jax.tree.map(lambda r: r[slot], c.ring),
+                      steps=c.ring_counts[slot, 0], truncated=c.ring_counts[slot, 1])
+
+
+def _lock_step_program(dynamics: NoiseDynamics, agent: Agent, max_episode_steps: int,
+                       obs_example: jax.Array, noise_block: int) -> Program:
+    """Whole-episode agents: every run's episode per program step, vmapped in lock step
+    (``log`` is the caller's)."""
 
     def init(key, hparams):
         del hparams
         key_agent, key_run = jax.random.split(key)
         zero = jnp.int32(0)
-        buffer = ()
-        if monte_carlo:
-            buffer = (jnp.zeros((max_episode_steps,) + obs_example.shape, obs_example.dtype),
-                      jnp.zeros((max_episode_steps,), jnp.float32))
+        buffer = (jnp.zeros((max_episode_steps,) + obs_example.shape, obs_example.dtype),
+                  jnp.zeros((max_episode_steps,), jnp.float32))
         return EpisodicCarry(agent.init(key_agent, obs_example), key_run, zero, zero, zero, buffer)
 
     def step(carry: EpisodicCarry, hparams) -> EpisodicCarry:
         key, key_episode = jax.random.split(carry.key)
-        buffer = carry.buffer
-        if monte_carlo:
-            def record(buf, t, tr):
-                return buf[0].at[t].set(tr.obs_tm1), buf[1].at[t].set(tr.r_t)
 
-            length, truncated, (obs, r) = rollout(dynamics, key_episode, max_episode_steps,
-                                                  noise_block, record, buffer)
-            agent_state, _ = agent.update(carry.agent, hparams, Episode(obs, r, length))
-            buffer = (obs, r)
-        else:
-            def learn(agent_state, t, tr):
-                return agent.update(agent_state, hparams, tr)[0]
+        def record(buf, t, tr):
+            return buf[0].at[t].set(tr.obs_tm1), buf[1].at[t].set(tr.r_t)
 
-            length, truncated, agent_state = rollout(dynamics, key_episode, max_episode_steps,
-                                                     noise_block, learn, carry.agent)
+        length, truncated, (obs, r) = rollout(dynamics, key_episode, max_episode_steps,
+                                              noise_block, record, carry.buffer)
+        agent_state, _ = agent.update(carry.agent, hparams, Episode(obs, r, length))
         return EpisodicCarry(agent_state, key, carry.episodes + 1, carry.steps + length,
-                             carry.truncated + truncated.astype(jnp.int32), buffer)
+                             carry.truncated + truncated.astype(jnp.int32), (obs, r))
 
-    def log_metrics(carry: EpisodicCarry, hparams):
-        del hparams
-        return {**log(carry.agent), "episodes": carry.episodes, "steps": carry.steps,
-                "truncated_episodes": carry.truncated}
-
-    return Program(init=init, step=step, log=log_metrics, weights=lambda c: c.agent.w)
+    return Program(init=init, step=step, log=lambda c, hparams: {},
+                   weights=lambda c: c.agent.w)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from rlfa.features import FeatureMap, add_scaled, linear_value
 from rlfa.prediction.base import LinearState, PredictionHParams, evaluate_only, zero_weights
-from rlfa.types import Agent
+from rlfa.types import Agent, Transition
 
 
 class Episode(NamedTuple):
@@ -75,3 +75,80 @@ def gradient_monte_carlo(feature_map: FeatureMap, num_states: int, state_index,
         return LinearState(w), {"return": returns[0]}
 
     return Agent(init=zero_weights(feature_map), act=evaluate_only, update=update)
+
+
+class OnlineMCState(NamedTuple):
+    """The state of :func:`online_gradient_monte_carlo`.
+
+    Attributes:
+      w: float32 ``[d]``; at an episode boundary, exactly the weights the episode's
+        Monte Carlo updates leave; inside an episode, the running ``u_t`` below.
+      trace: float32 ``[d]``, the episode's trace ``e_t`` (zero at its start).
+      last_visit: int32 ``[num_states]``: the episode in which each state was last
+        seen (-1: never), for first-visit updates; ``[0]`` for every-visit.
+      episode: int32 ``[]``, episodes this agent has finished.
+    """
+
+    w: jax.Array
+    trace: jax.Array
+    last_visit: jax.Array
+    episode: jax.Array
+
+
+def online_gradient_monte_carlo(feature_map: FeatureMap, num_states: int, state_index,
+                                first_visit: bool = True) -> Agent:
+    """Gradient Monte Carlo driven one :class:`~rlfa.types.Transition` at a time.
+
+    At each episode's end ``w`` equals what :func:`gradient_monte_carlo`'s
+    ``update`` makes of the whole episode (the book's sequential updates
+    ``w <- A_t w + alpha_t G_t x_t``, ``A_t = I - alpha_t x_t x_t^T``), up to
+    float rounding, yet no episode is stored and no return is computed backwards.
+    Expanding ``G_t = sum_{j>=t} gamma^{j-t} R_{j+1}`` in the final weights groups
+    them by reward: with the trace ``e_j = gamma A_j e_{j-1} + alpha_j x_j``
+    (van Seijen & Sutton's dutch trace, here with lambda = 1),
+
+        u_j = A_j u_{j-1} + R_{j+1} e_j,     u_{-1} = w at the episode's start,
+
+    and ``u_{T-1}`` is the episode's final ``w``. Each step costs O(k) gathers and
+    scatters plus two O(d) vector operations, so a loop in which every run keeps
+    its own clock (:func:`rlfa.prediction.episodes.episodic_prediction`) can run
+    Monte Carlo like TD(0). ``alpha_t`` is ``alpha`` at a first visit (or every
+    visit) and 0 otherwise. Between episodes the trace is cleared; the weights
+    mid-episode are not the book's (which change only at the end) and are never logged.
+
+    ``update(state, hparams, transition, active=True)``: with ``active`` False the
+    state is left unchanged (a run paused by the loop).
+
+    Args:
+      feature_map: phi.
+      num_states: number of discrete states (for the first-visit bookkeeping).
+      state_index: ``obs -> int32 []`` in ``[0, num_states)``.
+      first_visit: first-visit (True) or every-visit (False) updates.
+    """
+
+    def init(key, obs_example) -> OnlineMCState:
+        w = zero_weights(feature_map)(key, obs_example).w
+        visits = jnp.full((num_states if first_visit else 0,), -1, jnp.int32)
+        return OnlineMCState(w, jnp.zeros_like(w), visits, jnp.int32(0))
+
+    def update(state: OnlineMCState, hparams: PredictionHParams, tr: Transition, active=True):
+        phi = feature_map(tr.obs_tm1)
+        alpha = jnp.where(active, hparams.step_size, 0.0)
+        last_visit = state.last_visit
+        if first_visit:
+            s = state_index(tr.obs_tm1)
+            alpha = jnp.where(last_visit[s] == state.episode, 0.0, alpha)
+            last_visit = last_visit.at[jnp.where(active, s, num_states)].set(
+                state.episode, mode="drop")
+        # Inactive: gamma 1, alpha 0 and reward 0 make every line below the identity.
+        gamma = jnp.where(active, hparams.gamma, 1.0)
+        reward = jnp.where(active, tr.r_t, 0.0)
+        # e_j = gamma (e - alpha x (x.e)) + alpha x;  u_j = u - alpha x (x.u) + R e_j.
+        trace = add_scaled(gamma * state.trace, phi,
+                           alpha * (1.0 - gamma * linear_value(state.trace, phi)))
+        w = add_scaled(state.w, phi, -alpha * linear_value(state.w, phi)) + reward * trace
+        done = (tr.terminated_t | tr.truncated_t) & active
+        return OnlineMCState(w, jnp.where(done, 0.0, trace), last_visit,
+                             state.episode + done.astype(jnp.int32)), {}
+
+    return Agent(init=init, act=evaluate_only, update=update)

@@ -3,12 +3,18 @@
 :func:`book_curves` lists each figure's curves (agent, features, step size),
 :func:`book_workload` its seeds and episodes, and :func:`random_walk_program`
 turns a curve into a runner Program (one episode per step) that logs sqrt(VE)
-(:func:`~rlfa.prediction.value_error.rms_value_error_fn`).
+(:func:`~rlfa.prediction.value_error.rms_value_error_fn`). Every run keeps its own
+clock (:func:`~rlfa.prediction.episodes.episodic_prediction`), taking a little more
+than the walk's mean episode length (:func:`mean_episode_steps`) per program step.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import NamedTuple
+
+import numpy as np
 
 from rlfa.envs import random_walk as rw
 from rlfa.features import FeatureMap
@@ -17,7 +23,7 @@ from rlfa.features.polynomial import polynomial_basis
 from rlfa.features.state_aggregation import state_aggregation
 from rlfa.features.tile_coding import tile_coding_1d_widths
 from rlfa.prediction.episodes import episodic_prediction
-from rlfa.prediction.gradient_mc import gradient_monte_carlo
+from rlfa.prediction.gradient_mc import online_gradient_monte_carlo
 from rlfa.prediction.td import residual_gradient_td, semi_gradient_td0
 from rlfa.prediction.value_error import rms_value_error_fn
 from rlfa.types import Program
@@ -71,22 +77,35 @@ def book_workload(figure: str, quick: bool = False, num_seeds: int | None = None
     return seeds, episodes, log_every
 
 
+@functools.lru_cache
+def mean_episode_steps(params: rw.EnvParams = rw.EnvParams()) -> float:
+    """The walk's expected episode length in steps (83.2 for the book's walk): the
+    expected visits to every state per episode, ``eta = h + P^T eta``, summed."""
+    P, _ = rw.transition_matrix(params)
+    start = np.zeros(params.num_states)
+    start[params.start_state - 1] = 1.0
+    return float(np.linalg.solve(np.eye(params.num_states) - P.T, start).sum())
+
+
 def random_walk_program(method: str, feature_map: FeatureMap, *, first_visit: bool = True,
                         max_episode_steps: int = 2000,
                         params: rw.EnvParams = rw.EnvParams()) -> Program:
     """``method`` (one of :data:`METHODS`) on ``feature_map``, one episode per program
-    step, logging ``rms_error`` (sqrt(VE)); ``first_visit`` is gradient MC's."""
+    step, logging ``rms_error`` (sqrt(VE)); ``first_visit`` is gradient MC's (run as
+    :func:`~rlfa.prediction.gradient_mc.online_gradient_monte_carlo`)."""
     dynamics = rw.dynamics(params)
     if method == "gradient_mc":
-        agent = gradient_monte_carlo(feature_map, params.num_states, dynamics.state_index,
-                                     first_visit)
+        agent = online_gradient_monte_carlo(feature_map, params.num_states,
+                                            dynamics.state_index, first_visit)
     elif method == "semi_gradient_td0":
         agent = semi_gradient_td0(feature_map)
     elif method == "residual_gradient_td":
         agent = residual_gradient_td(feature_map)
     else:
         raise ValueError(f"method={method!r} is unknown: must be one of {list(METHODS)}.")
+    # 6% above the mean: runs seldom fall behind the program's count and seldom wait.
+    budget = min(max_episode_steps, math.ceil(1.06 * mean_episode_steps(params)))
     return episodic_prediction(
-        dynamics, agent, monte_carlo=method == "gradient_mc",
-        max_episode_steps=max_episode_steps, log=rms_value_error_fn(feature_map, params),
-        obs_example=rw.all_observations(params)[0])
+        dynamics, agent, max_episode_steps=max_episode_steps,
+        log=rms_value_error_fn(feature_map, params), obs_example=rw.all_observations(params)[0],
+        steps_per_episode=budget)

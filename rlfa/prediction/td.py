@@ -2,9 +2,13 @@
 
 Both learn ``v(s) = w . phi(s)`` from single transitions ``(S, R, S')`` with the
 TD error ``delta = R + gamma * v(S') - v(S)``; they differ in the gradient taken.
+Both ``update(state, hparams, transition, active=True)`` leave the state unchanged
+when ``active`` is False (a run the loop has paused).
 """
 
 from __future__ import annotations
+
+import jax.numpy as jnp
 
 from rlfa import targets
 from rlfa.features import FeatureMap, add_scaled, linear_value
@@ -30,9 +34,9 @@ def semi_gradient_td0(feature_map: FeatureMap) -> Agent:
     point ``w_TD = A^{-1} b`` (eq. 9.12).
     """
 
-    def update(state: LinearState, hparams: PredictionHParams, tr: Transition):
+    def update(state: LinearState, hparams: PredictionHParams, tr: Transition, active=True):
         phi_tm1, _, _, delta = td_quantities(feature_map, state, hparams, tr)
-        w = add_scaled(state.w, phi_tm1, hparams.step_size * delta)
+        w = add_scaled(state.w, phi_tm1, jnp.where(active, hparams.step_size * delta, 0.0))
         return LinearState(w), {"td_error": delta}
 
     return Agent(init=zero_weights(feature_map), act=evaluate_only, update=update)
@@ -47,9 +51,9 @@ def residual_gradient_td(feature_map: FeatureMap) -> Agent:
     minimiser is biased (the double-sampling problem), but it never diverges.
     """
 
-    def update(state: LinearState, hparams: PredictionHParams, tr: Transition):
+    def update(state: LinearState, hparams: PredictionHParams, tr: Transition, active=True):
         phi_tm1, phi_t, discount_t, delta = td_quantities(feature_map, state, hparams, tr)
-        step = hparams.step_size * delta
+        step = jnp.where(active, hparams.step_size * delta, 0.0)
         w = add_scaled(add_scaled(state.w, phi_tm1, step), phi_t, -step * discount_t)
         return LinearState(w), {"td_error": delta}
 

@@ -42,16 +42,22 @@ def _closed_forms():
 W_TD, W_MU, W_FV = _closed_forms()
 
 
+STEPS = round(1.06 * prediction.mean_episode_steps(PARAMS))  # steps per program step
+
+
 def _learn(method, step_size, *, max_episode_steps=200, episodes=20_000, seeds=16):
+    """``method``'s weights; "mc_*_episodes" is the whole-episode agent, run in lock step."""
     dyn = rw.dynamics(PARAMS)
     agent = {
         "td": prediction.semi_gradient_td0(FM),
-        "mc_every": prediction.gradient_monte_carlo(FM, 10, dyn.state_index, first_visit=False),
-        "mc_first": prediction.gradient_monte_carlo(FM, 10, dyn.state_index, first_visit=True),
+        "mc_every": prediction.online_gradient_monte_carlo(FM, 10, dyn.state_index, False),
+        "mc_first": prediction.online_gradient_monte_carlo(FM, 10, dyn.state_index, True),
+        "mc_first_episodes": prediction.gradient_monte_carlo(FM, 10, dyn.state_index, True),
     }[method]
     program = prediction.episodic_prediction(
-        dyn, agent, monte_carlo=method != "td", max_episode_steps=max_episode_steps,
-        log=lambda s: {"w": s.w}, obs_example=jnp.zeros((1,), jnp.float32))
+        dyn, agent, monte_carlo=method.endswith("_episodes"), steps_per_episode=STEPS,
+        max_episode_steps=max_episode_steps, log=lambda s: {"w": s.w},
+        obs_example=jnp.zeros((1,), jnp.float32))
     hp = runner.stack_hparams([prediction.PredictionHParams(step_size, 1.0)])
     res = runner.run(program, hp, seed=1, num_seeds=seeds, num_logs=200,
                      steps_per_log=episodes // 200, progress=False)
@@ -77,6 +83,10 @@ def test_first_visit_gradient_mc_converges_to_the_first_visit_projection():
     np.testing.assert_allclose(_learn("mc_first", 0.004), W_FV, atol=TOL)
 
 
+def test_whole_episode_first_visit_gradient_mc_in_lock_step_converges_there_too():
+    np.testing.assert_allclose(_learn("mc_first_episodes", 0.004), W_FV, atol=TOL)
+
+
 def test_truncation_bootstraps_to_the_infinite_horizon_values():
     """A 4-step time limit: tabular TD(0) still learns the untruncated values."""
     one_hot = state_aggregation(10, 1)
@@ -86,8 +96,8 @@ def test_truncation_bootstraps_to_the_infinite_horizon_values():
         agent = prediction.semi_gradient_td0(one_hot)
         if stop_at_truncation:  # the classic bug: one `done` for both
             update = agent.update
-            agent = agent._replace(update=lambda s, hp, tr: update(
-                s, hp, tr._replace(terminated_t=tr.terminated_t | tr.truncated_t)))
+            agent = agent._replace(update=lambda s, hp, tr, active=True: update(
+                s, hp, tr._replace(terminated_t=tr.terminated_t | tr.truncated_t), active))
         program = prediction.episodic_prediction(
             dyn, agent, monte_carlo=False, max_episode_steps=4,
             log=lambda s: {"w": s.w}, obs_example=jnp.zeros((1,), jnp.float32))
