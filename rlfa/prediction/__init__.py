@@ -1,6 +1,7 @@
 """Linear policy evaluation, one course algorithm per module.
 
-* :mod:`~rlfa.prediction.gradient_mc`: gradient Monte Carlo, first or every visit;
+* :mod:`~rlfa.prediction.gradient_mc`: gradient Monte Carlo, first or every visit, from
+  whole episodes or (the same weights at each episode end) one transition at a time;
 * :mod:`~rlfa.prediction.td`: semi-gradient TD(0) and residual-gradient TD;
 * :mod:`~rlfa.prediction.n_step_td`: n-step semi-gradient TD, n swept in one program (§9.4);
 * :mod:`~rlfa.prediction.lstd`: least-squares TD with the Sherman-Morrison inverse (§9.8);
@@ -26,8 +27,19 @@ from rlfa.prediction.emphatic_td import (
     expected_emphatic_td_trajectory,
     expected_emphatic_td_update,
 )
-from rlfa.prediction.episodes import EpisodicCarry, NoiseDynamics, episodic_prediction, rollout
-from rlfa.prediction.gradient_mc import Episode, gradient_monte_carlo
+from rlfa.prediction.episodes import (
+    EpisodicCarry,
+    NoiseDynamics,
+    StepCarry,
+    episodic_prediction,
+    rollout,
+)
+from rlfa.prediction.gradient_mc import (
+    Episode,
+    OnlineMCState,
+    gradient_monte_carlo,
+    online_gradient_monte_carlo,
+)
 from rlfa.prediction.gradient_td import (
     BairdTDCCurves,
     TDCHParams,
@@ -61,7 +73,13 @@ from rlfa.prediction.off_policy import (
     off_policy_residual_gradient_td,
     off_policy_semi_gradient_td0,
 )
-from rlfa.prediction.random_walk import Curve, book_curves, book_workload, random_walk_program
+from rlfa.prediction.random_walk import (
+    Curve,
+    book_curves,
+    book_workload,
+    mean_episode_steps,
+    random_walk_program,
+)
 from rlfa.prediction.semi_gradient_dp import (
     FiniteMDP,
     baird_hparams,
@@ -81,7 +99,8 @@ from rlfa.prediction.value_error import (
 
 __all__ = [
     "Curve", "Episode", "EpisodicCarry", "LSTDHParams", "LSTDState", "LinearState",
-    "NStepHParams", "NStepState", "NoiseDynamics", "OffPolicyTransition",
+    "NStepHParams", "NStepState", "NoiseDynamics", "OffPolicyTransition", "OnlineMCState",
+    "StepCarry", "mean_episode_steps", "online_gradient_monte_carlo",
     "PredictionHParams", "PredictionSweep", "all_state_features", "baird_program", "book_curves",
     "book_workload", "check_lstd_hparams", "check_n_step_hparams", "episodic_prediction",
     "gradient_monte_carlo", "lstd", "n_step_semi_gradient_td",
