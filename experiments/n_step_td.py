@@ -5,7 +5,7 @@
     python -m experiments.n_step_td --figure 9.2-right --sweep.n 1 4 16 --sweep.step-size 0.1 0.3
     python -m experiments.n_step_td --quick            # seconds, for tests
 
-9.2-right: every n (1, 2, 4, ..., 512) x alpha (0.05, 0.1, ..., 1) in ONE program
+9.2-right: every n (1, 2, 4, ..., 512) x alpha (0.01, 0.02, 0.03, 0.05, 0.1, ..., 1) in ONE program
 (:func:`rlfa.prediction.n_step_td.n_step_td_program`, n traced), 100 runs of 10 episodes;
 a run's score is sqrt(VE) after each of its first 10 episodes, averaged (the book plots the
 RMS error over the 1000 states; sqrt(VE) weighs them by mu). A run whose weights went
@@ -34,8 +34,9 @@ from rlfa.features import dense, state_aggregation
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
 FEATURES = state_aggregation(1000, 50)
+# alpha: the book's 0..1 in steps of 0.05, and below 0.05, where n >= 32 does best.
 GRID = {"n": tuple(str(2 ** k) for k in range(10)),
-        "step_size": tuple(f"{a / 20:g}" for a in range(1, 21))}
+        "step_size": ("0.01", "0.02", "0.03", *(f"{a / 20:g}" for a in range(1, 21)))}
 QUICK_GRID = {"n": ("1", "4", "512"), "step_size": ("0.1", "0.4", "1")}
 WORKLOAD = {"9.2-right": (100, 10, 1), "lstd": (30, 1000, 10)}  # seeds, episodes, log every
 
@@ -57,7 +58,7 @@ class NStepTDConfig(StudyOptions):
     max_episode_steps: int = 2000
     """Time limit per episode; the mean episode is 87 steps and P(> 2000) is about 1e-11."""
     sweep: prediction.NStepSweep = prediction.NStepSweep()
-    """Figure 9.2 right's grid: given fields replace the default n (1..512) or alpha (0.05..1)."""
+    """Figure 9.2 right's grid: given fields replace the default n (1..512) or alpha (0.01..1)."""
 
     def __post_init__(self):
         super().__post_init__()
