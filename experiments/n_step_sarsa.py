@@ -9,10 +9,13 @@ undiscounted (:func:`rlfa.control.n_step_sarsa.n_step_semi_gradient_sarsa` in
 :func:`rlfa.control.episodes.episodic_control`). n is traced, so each figure is one
 compiled program over all its n, step sizes and runs. Episodes are cut at
 ``max_episode_steps`` (a truncation that still bootstraps). In Figure 10.4 a run is
-flagged when an episode hits that cap or a weight goes non-finite (or past the
-runner's divergence bound); a flagged run stops counting (it no longer holds the
-program up), and an (n, alpha) point with any flagged run is left off its curve and
-marked, with the count in ``summary.json``, as the book's curves stop where they blow up.
+flagged when an episode hits that cap, a weight goes non-finite (or past the runner's
+divergence bound), or it has taken ``max_run_steps_10_4`` steps without finishing its
+episodes (a mean of at least 600 steps per episode, twice the top of the book's axis);
+a flagged run stops counting (it no longer holds the program up: all runs advance in
+lock-step, so one blown-up run would otherwise keep every run going to 50 x the cap),
+and an (n, alpha) point with any flagged run is left off its curve and marked, with the
+counts in ``summary.json``, as the book's curves stop where they blow up.
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ class NStepSarsaConfig(StudyOptions):
     about 1.7)."""
     num_episodes_10_4: int = 50
     """Figure 10.4's episodes per run, averaged over (the book: the first 50)."""
+    max_run_steps_10_4: int = 30_000
+    """Figure 10.4's per-run step budget: a run that has taken this many steps before finishing
+    its episodes is flagged (with 50 episodes, a mean of at least 600 steps per episode)."""
     epsilon: float = 0.0
     """Exploration probability (the book: 0, relying on optimistic initial values)."""
     gamma: float = 1.0
@@ -77,7 +83,7 @@ class NStepSarsaConfig(StudyOptions):
         super().__post_init__()
         cfg.check_choice("figure", self.figure, ("all",) + FIGURES)
         for name in ("num_seeds", "num_episodes_10_3", "num_episodes_10_4", "num_tilings",
-                     "tiles_per_dim", "max_episode_steps", "block_steps"):
+                     "tiles_per_dim", "max_episode_steps", "max_run_steps_10_4", "block_steps"):
             if getattr(self, name) is not None:  # num_seeds None: the book's
                 cfg.check_positive_int(name, getattr(self, name))
         cfg.check_nonempty("settings_10_3", self.settings_10_3)
@@ -143,7 +149,8 @@ def grid(config: NStepSarsaConfig, figure: str) -> tuple[list[dict], list[nss.NS
 
 def program(config: NStepSarsaConfig, num_episodes: int, max_n: int, stop_flagged: bool):
     """One run of n-step SARSA on Mountain Car; ``stop_flagged``: a run counts as finished
-    once an episode hit the cap or a weight is non-finite (Figure 10.4's flagged runs)."""
+    once an episode hit the cap, a weight is non-finite or it has spent its step budget
+    (Figure 10.4's flagged runs)."""
     env, features = MountainCar(), config.features()
     params = env.default_params.replace(max_steps_in_episode=config.max_episode_steps)
     tiles = control.linear_values.precomputed(features)  # tiles computed once per observation
@@ -154,7 +161,8 @@ def program(config: NStepSarsaConfig, num_episodes: int, max_n: int, stop_flagge
     if not stop_flagged:
         return prog
     return prog._replace(finished=lambda c: (c.episodes >= num_episodes) | jnp.any(c.truncated)
-                         | ~jnp.all(jnp.isfinite(c.agent.w)))
+                         | ~jnp.all(jnp.isfinite(c.agent.w))
+                         | (c.steps >= config.max_run_steps_10_4))
 
 
 def jobs(config: NStepSarsaConfig):
@@ -191,6 +199,7 @@ def record(config: NStepSarsaConfig, job: Job, results) -> Record:
             np.asarray(final.agent.w)).all(-1)
         capped = truncated.any(-1)
         incomplete = np.asarray(final.episodes) < num_episodes
+        over_budget = incomplete & (np.asarray(final.steps) >= config.max_run_steps_10_4)
         flagged = diverged | capped | incomplete
         rec.arrays |= {"flagged_10_4": flagged,
                        "n_10_4": np.array([lab["n"] for lab in job.grid_labels]),
@@ -207,6 +216,7 @@ def record(config: NStepSarsaConfig, job: Job, results) -> Record:
                 higher_is_better=False, task="MountainCar")
         else:
             entry |= {"diverged_runs": int(diverged[g].sum()), "capped_runs": int(capped[g].sum()),
+                      "over_budget_runs": int(over_budget[g].sum()),
                       "incomplete_runs": int(incomplete[g].sum()),
                       "flagged_seeds": np.flatnonzero(flagged[g]).tolist(),
                       "valid": not flagged[g].any()}
@@ -265,7 +275,7 @@ def _draw_10_4(ax, arrays):
                 label=None if ok else f"n={n}")
     ax.set(xlabel="alpha x number of tilings", ylabel=(
         f"mean steps per episode, first {lengths.shape[-1]} episodes"),
-        title=f"Figure 10.4 ({lengths.shape[1]} runs; x: a run capped or diverged)")
+        title=f"Figure 10.4 ({lengths.shape[1]} runs; x: a run blew up)")
     ax.legend(fontsize=8)
 
 

@@ -55,18 +55,20 @@ def test_figure_10_4_grid_and_sweeps():
 
 def test_capped_and_diverged_runs_are_flagged_and_left_out():
     # 2 points x 3 seeds x 4 episodes: point 0 clean; point 1 has a capped run (seed 0),
-    # a diverged run (seed 1, non-finite weights) and one that stopped early (seed 2).
+    # a diverged run (seed 1, non-finite weights) and one over its step budget (seed 2).
     config = study.NStepSarsaConfig(figure="10.4", ns_10_4=(1,), alphas_10_4=(0.5, 1.7),
-                                    num_seeds=3, num_episodes_10_4=4)
+                                    num_seeds=3, num_episodes_10_4=4, max_run_steps_10_4=900)
     labels, points = study.grid(config, "10.4")
     lengths = np.full((2, 3, 4), 200, np.int32)
-    lengths[1, 0, 2], lengths[1, 2, 3] = 10_000, 0
+    lengths[1, 0, 2], lengths[1, 2] = 10_000, [300, 300, 300, 0]
     truncated = lengths == 10_000
     w = np.zeros((2, 3, 5), np.float32)
     w[1, 1, 3] = np.nan
     episodes = np.full((2, 3), 4)
     episodes[1, 2] = 3
-    final = SimpleNamespace(lengths=lengths, truncated=truncated, steps=lengths.sum(-1),
+    steps = lengths.sum(-1)
+    steps[1, 2] = 900  # 3 episodes of 300 steps: the budget spent, the 4th not finished
+    final = SimpleNamespace(lengths=lengths, truncated=truncated, steps=steps,
                             episodes=episodes, agent=SimpleNamespace(w=w))
     results = SimpleNamespace(final=final, diverged_at=np.full((2, 3), -1), run_s=1.0,
                               compile_s=1.0, num_devices=1)
@@ -76,7 +78,8 @@ def test_capped_and_diverged_runs_are_flagged_and_left_out():
     clean, bad = per_point["n=1, alpha=0.5/8"], per_point["n=1, alpha=1.7/8"]
     assert clean["valid"] and clean["steps_mean"]["mean"] == 200
     assert not bad["valid"] and "steps_mean" not in bad
-    assert (bad["capped_runs"], bad["diverged_runs"], bad["incomplete_runs"]) == (1, 1, 1)
+    assert (bad["capped_runs"], bad["diverged_runs"], bad["over_budget_runs"],
+            bad["incomplete_runs"]) == (1, 1, 1, 1)
     assert bad["flagged_seeds"] == [0, 1, 2]
     assert list(rec.headlines) == ["Fig 10.4: n=1, alpha=0.5/8"]
     assert rec.summary["figures"]["10.4"]["flagged_points"] == ["n=1, alpha=1.7/8"]
@@ -92,6 +95,7 @@ def test_capped_and_diverged_runs_are_flagged_and_left_out():
     ({"alphas_10_4": (0.5, -0.1)}, "alphas_10_4"),
     ({"settings_10_3": ((0, 0.5),)}, "settings_10_3"),
     ({"max_episode_steps": 0}, "max_episode_steps"),
+    ({"max_run_steps_10_4": 0}, "max_run_steps_10_4"),
     ({"sweep": NStepSarsaSweep(n=("2", "2.5"))}, "n="),
     ({"sweep": NStepSarsaSweep(n=("0",))}, "n="),
     ({"sweep": NStepSarsaSweep(step_size=("-0.1",))}, "step_size"),
