@@ -44,6 +44,7 @@ BENCHMARKS = {
     "benchmarks.dqn": "BenchmarkConfig",
     "benchmarks.scaling": "ScalingConfig",
     "benchmarks.book_figures": "BenchmarkConfig",
+    "benchmarks.minatar": "BenchmarkConfig",
 }
 MODULES = {**STUDIES, **BENCHMARKS}
 RESULT_FILES = ("config.json", "metrics.csv", "summary.json", "figure.png")
@@ -139,6 +140,7 @@ def _content_checks() -> dict:
     from tests.experiments import test_universal_approximation as test_ua
     from tests.experiments import test_access_control, test_coarse_coding
     from tests.experiments import test_n_step_sarsa, test_n_step_td
+    from tests.benchmarks import test_minatar as test_minatar_benchmark
 
     return {"experiments.dqn_ladder": check_ladder_summary,
             "experiments.baird": test_baird.check_quick_run_diverges_under_semi_gradient_only,
@@ -150,7 +152,8 @@ def _content_checks() -> dict:
                 test_coarse_coding.check_quick_run_error_falls_and_broad_features_generalize_early,
             "experiments.access_control": test_access_control.check_quick_run_writes_results,
             "experiments.n_step_sarsa": test_n_step_sarsa.check_quick_run_writes_both_figures,
-            "experiments.n_step_td": test_n_step_td.check_quick_run_grid_flags_and_lstd_beats_td}
+            "experiments.n_step_td": test_n_step_td.check_quick_run_grid_flags_and_lstd_beats_td,
+            "benchmarks.minatar": test_minatar_benchmark.check_quick_run_measures_rlfa_only}
 
 
 # What a module's own test file would otherwise check in a second run of the same workload:
