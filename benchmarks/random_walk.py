@@ -1,10 +1,13 @@
-"""Benchmark: wall time of the random walk's Figure 9.1 and 9.10 workloads.
+"""Benchmark: wall time of the random walk's Figure 9.1, 9.5 and 9.10 workloads.
 
     python -m benchmarks.random_walk              # full book workloads, 3 repeats
+    python -m benchmarks.random_walk --figures 9.10 --repeats 5
     python -m benchmarks.random_walk --quick
 
 Compile time is reported apart from run time; each workload is repeated and the
-median reported. In the same process, a plain Python/NumPy gradient Monte Carlo
+median reported, with its environment steps per second (the episodes' steps, all
+runs). Figures 9.5 and 9.10 are 30 runs of 5,000 episodes per curve, which every
+run steps on its own clock (:func:`rlfa.prediction.episodic_prediction`). In the same process, a plain Python/NumPy gradient Monte Carlo
 in the style of the book's public reference code runs a slice of Figure 9.1's
 episodes, so the speed-up is a ratio measured on one machine at one time.
 
@@ -31,8 +34,10 @@ from rlfa.study import absolute_paths, cli
 
 @dataclasses.dataclass(frozen=True)
 class BenchmarkConfig:
-    """Time the Figure 9.1 and 9.10 workloads."""
+    """Time the Figure 9.1, 9.5 and 9.10 workloads."""
 
+    figures: tuple[str, ...] = ("9.1", "9.5", "9.10")
+    """Which figures' workloads to time (9.1's also times the NumPy reference)."""
     repeats: int = 3
     """Repeats of each workload; the median is reported."""
     reference_episodes: int = 2000
@@ -46,6 +51,9 @@ class BenchmarkConfig:
 
     def __post_init__(self):
         absolute_paths(self, "out")
+        cfg.check_nonempty("figures", self.figures)
+        for figure in self.figures:
+            cfg.check_choice("figures", figure, prediction.random_walk.FIGURES)
         cfg.check_positive_int("repeats", self.repeats)
         cfg.check_positive_int("reference_episodes", self.reference_episodes)
 
@@ -70,7 +78,7 @@ def numpy_reference_gradient_mc(num_episodes: int, alpha: float = 2e-5, seed: in
 
 
 def draw(table: dict, reference_episodes: int):
-    """Median run and compile seconds per workload, and the NumPy reference (Fig 9.1)."""
+    """Median run and compile seconds per workload, and the NumPy reference (Fig 9.1 only)."""
     figures = list(table)
     return report.bar_figure(
         [f"Fig {f}" for f in figures],
@@ -91,43 +99,56 @@ def run_curve(curve: prediction.Curve, seeds: int, episodes: int, log_every: int
                       steps_per_log=log_every, num_devices=num_devices, progress=False)
 
 
+def time_figure(figure: str, config: BenchmarkConfig) -> tuple[list[dict], dict]:
+    """``config.repeats`` timings of ``figure``'s workload: (metrics rows, table entry)."""
+    seeds, episodes, log_every = prediction.book_workload(figure, config.quick)
+    curves = prediction.book_curves(figure)
+    rows, compile_s, run_s = [], [], []
+    for repeat in range(config.repeats):
+        c = r = 0.0
+        env_steps = 0
+        for curve in curves:
+            results = run_curve(curve, seeds, episodes, log_every, config.num_devices)
+            c, r = c + results.compile_s, r + results.run_s
+            env_steps += int(results.metrics["steps"][..., -1].sum())
+        compile_s.append(c)
+        run_s.append(r)
+        rows.append({"figure": figure, "repeat": repeat, "seeds": seeds, "episodes": episodes,
+                     "compile_s": c, "run_s": r, "env_steps": env_steps})
+    median_run = statistics.median(run_s)
+    return rows, {
+        "workload": f"{len(curves)} config x {seeds} runs x {episodes} episodes",
+        "run_s_median": median_run,
+        "compile_s_median": statistics.median(compile_s),
+        "env_steps_per_s": env_steps / median_run,
+        "num_devices": results.num_devices,
+    }
+
+
 def main(config: BenchmarkConfig) -> Path:
     rows, table = [], {}
-    for figure in ("9.1", "9.10"):
-        seeds, episodes, log_every = prediction.book_workload(figure, config.quick)
-        compile_s, run_s = [], []
-        for repeat in range(config.repeats):
-            c = r = 0.0
-            for curve in prediction.book_curves(figure):
-                results = run_curve(curve, seeds, episodes, log_every, config.num_devices)
-                c, r = c + results.compile_s, r + results.run_s
-            compile_s.append(c)
-            run_s.append(r)
-            rows.append({"figure": figure, "repeat": repeat, "seeds": seeds,
-                         "episodes": episodes, "compile_s": c, "run_s": r})
-        table[figure] = {
-            "workload": (f"{len(prediction.book_curves(figure))} config x {seeds} runs x "
-                         f"{episodes} episodes"),
-            "run_s_median": statistics.median(run_s),
-            "compile_s_median": statistics.median(compile_s),
-            "num_devices": results.num_devices,
-        }
-    ref_s = numpy_reference_gradient_mc(config.reference_episodes)
-    _, fig91_episodes, _ = prediction.book_workload("9.1", config.quick)
-    ref_full = ref_s / config.reference_episodes * fig91_episodes
-    table["9.1"]["numpy_reference_s_extrapolated"] = ref_full
-    table["9.1"]["speedup_vs_numpy"] = ref_full / table["9.1"]["run_s_median"]
-    table["9.1"]["target_run_s"] = 1.0
-    summary = {"benchmarks": table, "repeats": config.repeats,
-               "reference_episodes_timed": config.reference_episodes}
+    for figure in config.figures:
+        figure_rows, table[figure] = time_figure(figure, config)
+        rows += figure_rows
+    summary = {"benchmarks": table, "repeats": config.repeats}
+    if "9.1" in table:
+        ref_s = numpy_reference_gradient_mc(config.reference_episodes)
+        _, fig91_episodes, _ = prediction.book_workload("9.1", config.quick)
+        ref_full = ref_s / config.reference_episodes * fig91_episodes
+        table["9.1"]["numpy_reference_s_extrapolated"] = ref_full
+        table["9.1"]["speedup_vs_numpy"] = ref_full / table["9.1"]["run_s_median"]
+        table["9.1"]["target_run_s"] = 1.0
+        summary["reference_episodes_timed"] = config.reference_episodes
     path = report.write_run("benchmark_random_walk", config, summary, rows,
                             {"figure": draw(table, config.reference_episodes)}, root=config.out)
-    print(f"{'workload':<10}{'runs':>38}{'run s (median)':>16}{'compile s':>11}")
+    print(f"{'workload':<10}{'runs':>38}{'run s (median)':>16}{'compile s':>11}{'steps/s':>12}")
     for figure, t in table.items():
         print(f"Fig {figure:<6}{t['workload']:>38}{t['run_s_median']:>16.2f}"
-              f"{t['compile_s_median']:>11.2f}")
-    print(f"NumPy reference, Fig 9.1 extrapolated from {config.reference_episodes} episodes: "
-          f"{ref_full:.1f} s -> rlfa is {table['9.1']['speedup_vs_numpy']:.0f}x faster")
+              f"{t['compile_s_median']:>11.2f}{t['env_steps_per_s']:>12.3g}")
+    if "9.1" in table:
+        print(f"NumPy reference, Fig 9.1 extrapolated from {config.reference_episodes} episodes: "
+              f"{table['9.1']['numpy_reference_s_extrapolated']:.1f} s -> rlfa is "
+              f"{table['9.1']['speedup_vs_numpy']:.0f}x faster")
     print(f"results: {path}")
     return path
 

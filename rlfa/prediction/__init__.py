@@ -100,11 +100,11 @@ from rlfa.prediction.value_error import (
 __all__ = [
     "Curve", "Episode", "EpisodicCarry", "LSTDHParams", "LSTDState", "LinearState",
     "NStepHParams", "NStepState", "NoiseDynamics", "OffPolicyTransition", "OnlineMCState",
-    "StepCarry", "mean_episode_steps", "online_gradient_monte_carlo",
-    "PredictionHParams", "PredictionSweep", "all_state_features", "baird_program", "book_curves",
-    "book_workload", "check_lstd_hparams", "check_n_step_hparams", "episodic_prediction",
-    "gradient_monte_carlo", "lstd", "n_step_semi_gradient_td",
-    "off_policy_residual_gradient_td", "off_policy_semi_gradient_td0", "random_walk_program",
+    "PredictionHParams", "PredictionSweep", "StepCarry", "all_state_features", "baird_program",
+    "book_curves", "book_workload", "check_lstd_hparams", "check_n_step_hparams",
+    "episodic_prediction", "gradient_monte_carlo", "lstd", "mean_episode_steps",
+    "n_step_semi_gradient_td", "off_policy_residual_gradient_td",
+    "off_policy_semi_gradient_td0", "online_gradient_monte_carlo", "random_walk_program",
     "residual_gradient_td", "rms_value_error", "rms_value_error_fn", "rollout",
     "semi_gradient_td0", "state_values", "value",
 ]

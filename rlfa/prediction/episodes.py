@@ -16,9 +16,10 @@ a fixed count, because a vmapped loop whose length depends on the run selects
 over its whole carry at every iteration). A run is thus a few episodes ahead of
 the program's count or behind it:
 
-* ahead: the weights after each episode go into a ring of the last ``lead``
-  episodes, and a logged point after program step n reads episode n's entry, so
-  what is logged is exactly the error after n episodes; a run ``lead - 1``
+* ahead: the agent's state after each episode goes into a ring of the last
+  ``lead`` episodes (one scatter a step, dropped unless an episode ended), and
+  program step n takes episode n's entry as the carry's ``agent``, so what is
+  logged is exactly the state after n episodes; a run ``lead - 1``
   episodes ahead is paused (``active=False``: its agent's ``update`` changes
   nothing) until the program's count catches up;
 * behind: a catch-up loop runs it until it has finished n episodes (rare: its
@@ -122,7 +123,6 @@ def rollout(dynamics: NoiseDynamics, key: jax.Array, max_steps: int, noise_block
     _, length, _, _, _, truncated, payload = jax.lax.while_loop(
         lambda c: ~(c[4] | c[5]), block, start)
     return length, truncated, payload
-
 
 
 class StepCarry(NamedTuple):

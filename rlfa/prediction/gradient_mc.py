@@ -84,15 +84,15 @@ class OnlineMCState(NamedTuple):
       w: float32 ``[d]``; at an episode boundary, exactly the weights the episode's
         Monte Carlo updates leave; inside an episode, the running ``u_t`` below.
       trace: float32 ``[d]``, the episode's trace ``e_t`` (zero at its start).
-      last_visit: int32 ``[num_states]``: the episode in which each state was last
-        seen (-1: never), for first-visit updates; ``[0]`` for every-visit.
-      episode: int32 ``[]``, episodes this agent has finished.
+      visited: uint32 ``[ceil(num_states / 32)]``, the states seen so far this
+        episode, one bit each (first-visit updates; ``[0]`` for every-visit): a
+        bitset, because an int per state is copied whole at every step of a loop
+        that both reads and writes it (XLA's copies, 1000 states: most of a step).
     """
 
     w: jax.Array
     trace: jax.Array
-    last_visit: jax.Array
-    episode: jax.Array
+    visited: jax.Array
 
 
 def online_gradient_monte_carlo(feature_map: FeatureMap, num_states: int, state_index,
@@ -125,21 +125,21 @@ def online_gradient_monte_carlo(feature_map: FeatureMap, num_states: int, state_
       state_index: ``obs -> int32 []`` in ``[0, num_states)``.
       first_visit: first-visit (True) or every-visit (False) updates.
     """
+    words = -(-num_states // 32) if first_visit else 0
 
     def init(key, obs_example) -> OnlineMCState:
         w = zero_weights(feature_map)(key, obs_example).w
-        visits = jnp.full((num_states if first_visit else 0,), -1, jnp.int32)
-        return OnlineMCState(w, jnp.zeros_like(w), visits, jnp.int32(0))
+        return OnlineMCState(w, jnp.zeros_like(w), jnp.zeros((words,), jnp.uint32))
 
     def update(state: OnlineMCState, hparams: PredictionHParams, tr: Transition, active=True):
         phi = feature_map(tr.obs_tm1)
         alpha = jnp.where(active, hparams.step_size, 0.0)
-        last_visit = state.last_visit
+        visited = state.visited
         if first_visit:
             s = state_index(tr.obs_tm1)
-            alpha = jnp.where(last_visit[s] == state.episode, 0.0, alpha)
-            last_visit = last_visit.at[jnp.where(active, s, num_states)].set(
-                state.episode, mode="drop")
+            word, bit = s // 32, jnp.uint32(1) << (s % 32).astype(jnp.uint32)
+            alpha = jnp.where(visited[word] & bit, 0.0, alpha)
+            visited = visited.at[word].set(jnp.where(active, visited[word] | bit, visited[word]))
         # Inactive: gamma 1, alpha 0 and reward 0 make every line below the identity.
         gamma = jnp.where(active, hparams.gamma, 1.0)
         reward = jnp.where(active, tr.r_t, 0.0)
@@ -148,7 +148,7 @@ def online_gradient_monte_carlo(feature_map: FeatureMap, num_states: int, state_
                            alpha * (1.0 - gamma * linear_value(state.trace, phi)))
         w = add_scaled(state.w, phi, -alpha * linear_value(state.w, phi)) + reward * trace
         done = (tr.terminated_t | tr.truncated_t) & active
-        return OnlineMCState(w, jnp.where(done, 0.0, trace), last_visit,
-                             state.episode + done.astype(jnp.int32)), {}
+        return OnlineMCState(w, jnp.where(done, 0.0, trace),
+                             jnp.where(done, jnp.uint32(0), visited)), {}
 
     return Agent(init=init, act=evaluate_only, update=update)

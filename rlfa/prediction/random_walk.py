@@ -78,9 +78,10 @@ def book_workload(figure: str, quick: bool = False, num_seeds: int | None = None
 
 
 @functools.lru_cache
-def mean_episode_steps(params: rw.EnvParams = rw.EnvParams()) -> float:
-    """The walk's expected episode length in steps (83.2 for the book's walk): the
-    expected visits to every state per episode, ``eta = h + P^T eta``, summed."""
+def mean_episode_steps(params: rw.EnvParams | None = None) -> float:
+    """The walk's expected episode length in steps (83.2 for the book's walk, the default):
+    the expected visits to every state per episode, ``eta = h + P^T eta``, summed."""
+    params = params or rw.EnvParams()
     P, _ = rw.transition_matrix(params)
     start = np.zeros(params.num_states)
     start[params.start_state - 1] = 1.0

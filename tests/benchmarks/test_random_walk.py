@@ -9,8 +9,9 @@ from benchmarks import random_walk as bench
 
 
 def test_quick_benchmark_writes_its_table(tmp_path):
-    config = bench.BenchmarkConfig(quick=True, repeats=1, reference_episodes=20,
-                                   out=str(tmp_path))
+    assert bench.BenchmarkConfig().figures == ("9.1", "9.5", "9.10")
+    config = bench.BenchmarkConfig(figures=("9.1", "9.10"), quick=True, repeats=1,
+                                   reference_episodes=20, out=str(tmp_path))
     path = bench.main(config)
     for name in ("config.json", "metrics.csv", "summary.json", "figure.png"):
         assert (path / name).is_file()
@@ -18,6 +19,10 @@ def test_quick_benchmark_writes_its_table(tmp_path):
         rows = list(csv.DictReader(f))
     assert [(r["figure"], r["repeat"]) for r in rows] == [("9.1", "0"), ("9.10", "0")]
     assert all(float(r["run_s"]) > 0 and float(r["compile_s"]) > 0 for r in rows)
+    # 3 runs x 200 episodes of about 83 steps each (9.1: 1 run x 2000 episodes).
+    steps = {r["figure"]: int(r["env_steps"]) for r in rows}
+    assert 0.8 * 2000 * 83 < steps["9.1"] < 1.2 * 2000 * 83
+    assert 0.8 * 2 * 600 * 83 < steps["9.10"] < 1.2 * 2 * 600 * 83
     summary = json.loads((path / "summary.json").read_text())
     table = summary["benchmarks"]
     assert set(table) == {"9.1", "9.10"}
@@ -25,10 +30,13 @@ def test_quick_benchmark_writes_its_table(tmp_path):
     assert table["9.10"]["workload"] == "2 config x 3 runs x 200 episodes"
     for row in table.values():
         assert row["run_s_median"] > 0 and row["compile_s_median"] > 0
+        assert row["env_steps_per_s"] > 0
     assert table["9.1"]["speedup_vs_numpy"] > 0
 
 
 @pytest.mark.parametrize("kwargs, field", [({"repeats": 0}, "repeats"),
+                                           ({"figures": ()}, "figures"),
+                                           ({"figures": ("9.10", "9.3")}, "figures"),
                                            ({"reference_episodes": -1}, "reference_episodes")])
 def test_bad_config(kwargs, field):
     with pytest.raises(ValueError, match=field):

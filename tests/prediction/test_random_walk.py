@@ -1,9 +1,16 @@
-"""rlfa.prediction.random_walk: the book's chapter 9 curves and workloads, and what it refuses."""
+"""rlfa.prediction.random_walk: the book's chapter 9 curves and workloads, and what it refuses;
+the step-scheduled episode loop that runs them, and online gradient Monte Carlo."""
 
+import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
-from rlfa import prediction
+from rlfa import prediction, runner
+from rlfa.envs import random_walk as rw
 from rlfa.features.state_aggregation import state_aggregation
+from rlfa.features.tile_coding import tile_coding_1d_widths
+from rlfa.types import Agent, Transition
 
 
 def test_the_books_workloads_and_curves():
@@ -24,15 +31,6 @@ def test_an_unknown_figure_or_method_is_refused_with_the_choices():
 
 
 # --- the step-scheduled loop and the online Monte Carlo agent it runs --------------------
-
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-from rlfa import runner  # noqa: E402
-from rlfa.envs import random_walk as rw  # noqa: E402
-from rlfa.features.tile_coding import tile_coding_1d_widths  # noqa: E402
-from rlfa.types import Agent, Transition  # noqa: E402
 
 SMALL = rw.EnvParams(num_states=20, start_state=10, max_jump=3)
 
