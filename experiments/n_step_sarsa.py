@@ -259,19 +259,19 @@ def figure(run):
 
 def _draw_10_4(ax, arrays):
     """Mean steps per episode against alpha x tilings, one line per n through its valid
-    points; points with a flagged run marked x along the top."""
+    points; points with a flagged run marked x along the top, one row per n."""
     lengths, flagged = arrays["steps_10.4"], arrays["flagged_10_4"]
     ns, alphas = arrays["n_10_4"], arrays["alpha_10_4"]
     per_seed = lengths.mean(-1)
     top = max([per_seed[g].mean() for g in range(len(ns)) if not flagged[g].any()] + [300])
-    for n in dict.fromkeys(ns.tolist()):
+    for i, n in enumerate(dict.fromkeys(ns.tolist())):
         rows = np.flatnonzero(ns == n)
         ok = [g for g in rows if not flagged[g].any()]
         if ok:
             report.plot_band(ax, alphas[ok], per_seed[ok].T, f"n={n}", marker="o", ms=3)
         color = ax.lines[-1].get_color() if ok else None
         bad = [g for g in rows if flagged[g].any()]
-        ax.plot(alphas[bad], np.full(len(bad), top * 1.02), "x", color=color,
+        ax.plot(alphas[bad], np.full(len(bad), top * (1.03 + 0.03 * i)), "x", color=color,
                 label=None if ok else f"n={n}")
     ax.set(xlabel="alpha x number of tilings", ylabel=(
         f"mean steps per episode, first {lengths.shape[-1]} episodes"),
