@@ -108,8 +108,12 @@ def make_agent(config: DQNConfig, obs_shape: tuple[int, ...], num_actions: int) 
         target = params if config.target_net else None
         return DQNState(params, target, optimizer.init(params), jnp.int32(0))
 
+    # The MinAtar paper's decay starts after its random frames (warm-up ends at 1.0).
+    decay_start = config.warmup_steps if config.epsilon_after_warmup else 0
+
     def epsilon(state: DQNState, hp: DQNHParams) -> jax.Array:
-        return linear_schedule(state.steps, hp.epsilon_start, hp.epsilon_end,
+        steps = state.steps - decay_start if decay_start else state.steps
+        return linear_schedule(steps, hp.epsilon_start, hp.epsilon_end,
                                config.epsilon_decay_steps)
 
     def act(state: DQNState, hp: DQNHParams, obs: jax.Array, key: jax.Array) -> jax.Array:

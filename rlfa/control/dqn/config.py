@@ -24,6 +24,9 @@ from rlfa.config import (
 )
 
 OPTIMIZERS = ("adam", "centered_rmsprop")
+# The longest greedy evaluation an environment's own episode cap may set (eval_max_steps=0):
+# the evaluation scans this many steps at every logged point.
+MAX_EVAL_STEPS = 1_000_000
 
 
 class DQNHParams(NamedTuple):
@@ -108,6 +111,9 @@ class DQNConfig:
     honoured too: target_period=1 with tau=0.005 keeps 0.995**train_frequency of the target."""
     epsilon_decay_steps: int = 250_000
     """Environment steps over which epsilon goes linearly from start to end."""
+    epsilon_after_warmup: bool = False
+    """Start epsilon's decay when the warm-up ends, not at step 0 (the MinAtar paper: 1.0 ->
+    0.1 over the 100,000 frames after its 5,000 random ones)."""
     learning_rate_decay_steps: int = 0
     """Environment steps over which the learning rate decays linearly to zero (0: constant)."""
     max_grad_norm: float = 10.0
@@ -134,7 +140,11 @@ class DQNConfig:
     """Greedy episodes run at every logged point (0: no evaluation)."""
     eval_max_steps: int = 0
     """Step budget of a greedy evaluation; an episode unfinished by then does not count
-    (0: the environment's own episode limit)."""
+    (0: the environment's own episode limit, which must then be at most 1,000,000 steps)."""
+    train_return_window: int = 0
+    """Also log the mean return of the last this many finished training (epsilon-greedy)
+    episodes, warm-up included, as recent_train_return (the MinAtar paper's metric: 100);
+    0: not tracked."""
     replay_impl: str = "flashbax"
     """Replay implementation: flashbax (its item buffer) or rlfa (rlfa.replay.uniform)."""
 
@@ -147,7 +157,7 @@ class DQNConfig:
                      "gradient_steps", "target_period", "epsilon_decay_steps"):
             check_positive_int(name, getattr(self, name))
         for name in ("warmup_steps", "num_eval_episodes", "eval_max_steps",
-                     "learning_rate_decay_steps"):
+                     "learning_rate_decay_steps", "train_return_window"):
             check_nonnegative_int(name, getattr(self, name))
         check_positive("learning_rate", self.learning_rate)
         check_in_range("max_grad_norm", self.max_grad_norm, 0.0, float("inf"))
@@ -190,6 +200,12 @@ class DQNConfig:
         if not isinstance(space, spaces.Discrete) or space.n < 2:
             raise ValueError(f"env={self.env!r} is invalid for DQN: its action space is {space!r};"
                              " DQN needs a Discrete action space with at least two actions.")
+        cap = int(env_params.max_steps_in_episode)
+        if self.num_eval_episodes and not self.eval_max_steps and cap > MAX_EVAL_STEPS:
+            raise ValueError(f"eval_max_steps=0 is invalid for env={self.env!r}: its episodes"
+                             f" have no cap (max_steps_in_episode={cap}), so a greedy"
+                             " evaluation needs its own step budget; set eval_max_steps (e.g."
+                             " 5000), or num_eval_episodes=0.")
         obs_shape = tuple(env.observation_space(env_params).shape)
         try:
             nets.q_network(obs_shape, space.n, self.network, self.hidden)

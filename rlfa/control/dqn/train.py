@@ -57,6 +57,8 @@ class DQNCarry(NamedTuple):
       loss: float ``[]``, the last update's loss.
       key: the training key stream.
       eval_key: the evaluation key stream (never split by training).
+      recent: the last ``train_return_window`` finished episodes' returns
+        (:class:`RecentReturns`; ``None`` when not tracked).
     """
 
     agent: DQNState
@@ -68,6 +70,29 @@ class DQNCarry(NamedTuple):
     loss: jax.Array
     key: jax.Array
     eval_key: jax.Array
+    recent: Any = None
+
+
+class RecentReturns(NamedTuple):
+    """A ring of the returns of a seed's last finished training episodes.
+
+    Attributes:
+      returns: float32 ``[window]``, NaN in slots no episode has filled yet.
+      count: int32 ``[]``, training episodes finished so far (the next slot is
+        ``count % window``).
+    """
+
+    returns: jax.Array
+    count: jax.Array
+
+
+def record_returns(recent: RecentReturns, done: jax.Array, ret: jax.Array) -> RecentReturns:
+    """``recent`` with the returns ``ret [n]`` of the environments that just finished
+    (``done [n]``) written in environment order (at most ``window`` of them per call)."""
+    window = recent.returns.shape[0]
+    slot = (recent.count + jnp.cumsum(done) - 1) % window
+    returns = recent.returns.at[jnp.where(done, slot, window)].set(ret, mode="drop")
+    return RecentReturns(returns, recent.count + done.sum(dtype=jnp.int32))
 
 
 class DQNSetup(NamedTuple):
@@ -92,8 +117,9 @@ class DQNSetup(NamedTuple):
 
 
 def storage_dtype(config: DQNConfig, obs_dtype) -> np.dtype:
-    """MinAtar frames are binary: stored as bool (a quarter of float32's memory)."""
-    return np.dtype(bool) if config.env.endswith("MinAtar") else np.dtype(obs_dtype)
+    """MinAtar frames are binary: stored as bool (a quarter of float32's memory), gymnax's
+    (``Breakout-MinAtar``) and rlfa's (``Breakout-MinAtar-paper``, ``-gymnax``) alike."""
+    return np.dtype(bool) if "MinAtar" in config.env.split("-") else np.dtype(obs_dtype)
 
 
 def plan(config: DQNConfig, total_steps: int, num_logs: int) -> tuple[int, np.ndarray]:
@@ -179,6 +205,8 @@ def make_env_step(config: DQNConfig, parts: DQNParts) -> Callable:
                                  info["final_observation"].astype(obs_dtype))
         done = term | trunc
         ret = carry.episode_return + r
+        if carry.recent is not None:
+            carry = carry._replace(recent=record_returns(carry.recent, done, ret))
         carry = carry._replace(
             env_state=env_state, obs=obs,
             buffer=buffer.add_batch(carry.buffer, transitions) if parts.store else carry.buffer,
@@ -202,6 +230,9 @@ def make_init(config: DQNConfig, parts: DQNParts, env_step: Callable) -> Callabl
                          parts.buffer.init(parts.item) if parts.store else None,
                          env_state, obs, jnp.zeros(n), jnp.full(n, jnp.nan), jnp.float32(jnp.nan),
                          train_key, eval_key)
+        if config.train_return_window:
+            carry = carry._replace(recent=RecentReturns(
+                jnp.full(config.train_return_window, jnp.nan), jnp.int32(0)))
         warm = config.warmup_steps // n
         if warm:
             action_key, step_key = jax.random.split(warm_key)
@@ -297,13 +328,17 @@ def make_step(config: DQNConfig, parts: DQNParts, env_step: Callable, learn: Lea
 
 
 def make_log(config: DQNConfig, parts: DQNParts) -> Callable:
-    """``(carry, hparams) -> metrics``: the counters, the last loss, the training return and,
-    with ``num_eval_episodes``, a greedy evaluation on its own key stream."""
+    """``(carry, hparams) -> metrics``: the counters, the last loss, the training return
+    (with ``train_return_window``, also the mean over the last finished episodes and their
+    count) and, with ``num_eval_episodes``, a greedy evaluation on its own key stream."""
     agent = parts.agent
 
     def log(carry: DQNCarry, hp: DQNHParams) -> dict[str, jax.Array]:
         metrics = {"env_steps": carry.agent.steps, "epsilon": agent.epsilon(carry.agent, hp),
                    "loss": carry.loss, "train_return": jnp.nanmean(carry.last_return)}
+        if carry.recent is not None:
+            metrics.update(recent_train_return=jnp.nanmean(carry.recent.returns),
+                           train_episodes=carry.recent.count)
         if config.num_eval_episodes:
             def policy(obs):
                 return jnp.argmax(agent.q_values(carry.agent.params, obs), axis=-1)
