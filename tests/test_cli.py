@@ -36,6 +36,7 @@ STUDIES = {
     "experiments.access_control": "AccessControlConfig",
     "experiments.n_step_sarsa": "NStepSarsaConfig",
     "experiments.n_step_td": "NStepTDConfig",
+    "experiments.minatar": "MinAtarConfig",
 }
 BENCHMARKS = {
     "benchmarks.random_walk": "BenchmarkConfig",
@@ -141,6 +142,7 @@ def _content_checks() -> dict:
     from tests.experiments import test_access_control, test_coarse_coding
     from tests.experiments import test_n_step_sarsa, test_n_step_td
     from tests.benchmarks import test_minatar as test_minatar_benchmark
+    from tests.experiments import test_minatar
 
     return {"experiments.dqn_ladder": check_ladder_summary,
             "experiments.baird": test_baird.check_quick_run_diverges_under_semi_gradient_only,
@@ -153,6 +155,7 @@ def _content_checks() -> dict:
             "experiments.access_control": test_access_control.check_quick_run_writes_results,
             "experiments.n_step_sarsa": test_n_step_sarsa.check_quick_run_writes_both_figures,
             "experiments.n_step_td": test_n_step_td.check_quick_run_grid_flags_and_lstd_beats_td,
+            "experiments.minatar": test_minatar.check_quick_run_writes_results,
             "benchmarks.minatar": test_minatar_benchmark.check_quick_run_measures_rlfa_only}
 
 
