@@ -33,10 +33,10 @@ The machine may be shared, so the cases run in rounds: every round times each
 case once, rlfa and PyTorch interleaved, and ratios are taken within a round
 (paired), then their median over rounds is quoted.
 
-The profile (one seed, capped) runs the same loop without the gradient updates
-(``no_update``: acting, env, replay writes and sampling) and acting alone
-(``act``), plus a bare jitted update of the same network at the same batch, so
-the differences say where a frame's time goes.
+The profile (capped, at 1 and 8 seeds) runs the same loop without the gradient
+updates (``no_update``: acting, env, replay writes and sampling) and acting
+alone (``act``), plus (at 1 seed) a bare jitted update of the same network at
+the same batch, so the differences say where a frame's time goes.
 
 Writes ``runs/benchmark_minatar/<timestamp>/``: ``config.json``, ``metrics.csv``
 (one row per timed case and round), ``summary.json`` (medians, paired ratios,
@@ -131,8 +131,9 @@ class BenchmarkConfig:
     """The MinAtar repository's examples/dqn.py (needs torch_python)."""
     torch_threads: tuple[int, ...] = (1,)
     """torch.set_num_threads values to time the original with."""
-    profile: bool = True
-    """Also time the loop without updates, acting alone and a bare update (1 seed, capped)."""
+    profile: tuple[int, ...] = (1, 8)
+    """Seed counts at which to also time the loop without updates and acting alone (capped;
+    at 1 seed a bare update too); empty: no profile."""
     isolate: bool = True
     """Run every rlfa case in a fresh process (needed for the ISA setting to apply)."""
     quick: bool = False
@@ -154,6 +155,8 @@ class BenchmarkConfig:
             cfg.check_positive_int(name, getattr(self, name))
         for n in self.torch_threads:
             cfg.check_positive_int("torch_threads", n)
+        for n in self.profile:
+            cfg.check_positive_int("profile", n)
         if not isinstance(self.chunks, int) or self.chunks < 2:
             raise ValueError(f"chunks={self.chunks!r} is invalid: must be an integer >= 2 (the "
                              "first chunk is dropped from frames/s).")
@@ -326,9 +329,9 @@ def cases(config: BenchmarkConfig) -> tuple[list[list[dict]], list[dict]]:
         order = [c for pair in zip(torch, rlfa) for c in pair]  # alternate while both last
         order += rlfa[len(torch):] + torch[len(rlfa):]
         rounds.append([dict(c, round=r) for c in order])
-    profile = [] if quick or not config.profile else [
-        dict(base, impl="rlfa", mode=m, seeds=1, isa="capped", round=0)
-        for m in ("no_update", "act", "bare")]
+    profile = [] if quick else [
+        dict(base, impl="rlfa", mode=m, seeds=n, isa="capped", round=0)
+        for n in config.profile for m in ("no_update", "act", "bare") if m != "bare" or n == 1]
     return rounds, profile
 
 
@@ -407,20 +410,24 @@ def goals(analysis: dict) -> dict:
 
 
 def profile_shares(trains: list[dict], profile: list[dict]) -> dict:
-    """Where a frame's time goes (1 seed, capped): the loop's variants, subtracted."""
-    if not profile:
-        return {}
-    train = [r["us_per_frame"] for r in trains if label(r) == "rlfa 1 seed capped"]
-    us = {r["mode"]: r["us_per_frame"] for r in profile}
-    if not train or set(us) != {"no_update", "act", "bare"}:
-        return {"us_per_frame": us}
-    train_us = statistics.median(train)
-    us["train"] = train_us
-    return {"us_per_frame": us, "share_of_frame": {
-        "gradient update (from the loop)": 1 - us["no_update"] / train_us,
-        "bare update alone": us["bare"] / train_us,
-        "replay writes + sampling": (us["no_update"] - us["act"]) / train_us,
-        "acting (forward pass) + env step": us["act"] / train_us}}
+    """Where a frame's time goes (capped), per profiled seed count: the loop's variants,
+    subtracted from the training loop's median time per frame (all seeds together)."""
+    out = {}
+    for n in dict.fromkeys(r["seeds"] for r in profile):
+        name = label({"impl": "rlfa", "mode": "train", "seeds": n, "isa": "capped"})
+        us = {r["mode"]: r["us_per_frame"] for r in profile if r["seeds"] == n}
+        train = [r["us_per_frame"] for r in trains if label(r) == name]
+        if not train or not {"no_update", "act"} <= set(us):
+            out[name] = {"us_per_frame": us}
+            continue
+        us["train"] = train_us = statistics.median(train)
+        share = {"gradient update (from the loop)": 1 - us["no_update"] / train_us,
+                 "replay writes + sampling": (us["no_update"] - us["act"]) / train_us,
+                 "acting (forward pass) + env step": us["act"] / train_us}
+        if "bare" in us:
+            share["bare update alone"] = us["bare"] / train_us
+        out[name] = {"us_per_frame": us, "share_of_frame": share}
+    return out
 
 
 def estimates(analysis: dict, warmup: int) -> dict:
@@ -498,8 +505,9 @@ def draw(rows: list[dict], torch_measured: bool):
     if not torch_measured:
         title += " (PyTorch not measured)"
     return report.bar_figure(
-        names, {"median": [statistics.median(v) for v in fps.values()],
-                "min": [min(v) for v in fps.values()], "max": [max(v) for v in fps.values()]},
+        [n.replace(" ", "\n", 1) for n in names],  # two lines: the names stay apart
+        {"median": [statistics.median(v) for v in fps.values()],
+         "min": [min(v) for v in fps.values()], "max": [max(v) for v in fps.values()]},
         "frames / s / seed", title,
         target=GOAL_SPEEDUP * statistics.median(torch_one) if torch_one else None,
         target_label="goal: 2x PyTorch (1 thread)" if torch_one else None)

@@ -37,7 +37,10 @@ def test_default_cases_interleave_rlfa_and_pytorch(torch_files):
         assert all(c["learning_frames"] == 5000 and c["chunks"] == 5 for c in cases)
     torch = rounds[0][0]
     assert (torch["python"], torch["script"], torch["warmup_frames"]) == (python, script, 5000)
-    assert [c["mode"] for c in profile] == ["no_update", "act", "bare"]
+    assert [(c["mode"], c["seeds"], c["isa"]) for c in profile] == [
+        ("no_update", 1, "capped"), ("act", 1, "capped"), ("bare", 1, "capped"),
+        ("no_update", 8, "capped"), ("act", 8, "capped")]
+    assert bench.cases(bench.BenchmarkConfig(profile=()))[1] == []
     # Without the PyTorch side: rlfa only, in the same order.
     rounds, _ = bench.cases(bench.BenchmarkConfig(repeats=1))
     assert [bench.label(c) for c in rounds[0]] == [
@@ -97,15 +100,23 @@ def test_without_pytorch_the_goals_are_not_judged():
 
 
 def test_profile_shares_subtract_the_loop_variants():
-    trains = [row("rlfa", 1e6 / 4000, 0)]  # 4000 us per frame
-    profile = [dict(impl="rlfa", mode="no_update", us_per_frame=1000.0),
-               dict(impl="rlfa", mode="act", us_per_frame=400.0),
-               dict(impl="rlfa", mode="bare", us_per_frame=2800.0)]
-    share = bench.profile_shares(trains, profile)["share_of_frame"]
+    # 4000 us per frame at 1 seed (median of 3 rounds), 20000 at 8 seeds.
+    trains = [row("rlfa", 1e6 / us, k) for k, us in enumerate((3000, 4000, 9000))]
+    trains.append(row("rlfa", 50.0, 0, seeds=8))
+    profile = [dict(impl="rlfa", mode="no_update", seeds=1, us_per_frame=1000.0),
+               dict(impl="rlfa", mode="act", seeds=1, us_per_frame=400.0),
+               dict(impl="rlfa", mode="bare", seeds=1, us_per_frame=2800.0),
+               dict(impl="rlfa", mode="no_update", seeds=8, us_per_frame=15000.0),
+               dict(impl="rlfa", mode="act", seeds=8, us_per_frame=1000.0)]
+    out = bench.profile_shares(trains, profile)
+    share = out["rlfa 1 seed capped"]["share_of_frame"]
     assert share["gradient update (from the loop)"] == pytest.approx(0.75)
     assert share["bare update alone"] == pytest.approx(0.7)
     assert share["replay writes + sampling"] == pytest.approx(0.15)
     assert share["acting (forward pass) + env step"] == pytest.approx(0.1)
+    share = out["rlfa 8 seeds capped"]["share_of_frame"]
+    assert share["replay writes + sampling"] == pytest.approx(0.7)
+    assert "bare update alone" not in share
 
 
 def test_estimates_of_the_full_protocol():
