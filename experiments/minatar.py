@@ -191,7 +191,11 @@ def record(config: MinAtarConfig, job: Job, results) -> Record:
 def figure(run):
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import FuncFormatter
+
     games = run.summary["games"]
+    frames_label = FuncFormatter(lambda x, _: f"{x / 1e6:g}M" if run.summary["frames"] >= 10**6
+                                 else f"{x / 1e3:g}k")
     fig, axes = plt.subplots(2, len(games), figsize=(5 * len(games), 7.5), squeeze=False,
                              sharex="col")
     for col, (game, rungs) in enumerate(games.items()):
@@ -205,6 +209,7 @@ def figure(run):
         axes[0, col].set(title=run.summary["envs"][game],
                          ylabel=f"training return, last {window} episodes")
         axes[1, col].set(xlabel="frames per seed", ylabel="greedy return")
+        axes[1, col].xaxis.set_major_formatter(frames_label)
         for ax in axes[:, col]:
             ax.legend(fontsize=8)
     fig.suptitle(f"MinAtar: DQN and its ablations ({run.summary['num_seeds']} seeds each; "
