@@ -262,7 +262,7 @@ def test_a_linear_study_logs_its_metrics_csv_numbers(tmp_path):
     """Every study passes its logger on: Baird's sqrt(VE) per seed and step, as in metrics.csv."""
     pytest.importorskip("tensorboardX", reason="tensorboardX is not installed "
                                                '(pip install "rlfa[tensorboard]")')
-    proc = python_m("baird", "--quick", "--log", "tensorboard", cwd=tmp_path)
+    proc = python_m("baird", "--quick", "--figure", "11.2", "--log", "tensorboard", cwd=tmp_path)
     assert proc.returncode == 0, failure(proc)
     scalars, _ = read_tensorboard(printed_dir(proc.stdout, "logs: "))
     with open(printed_dir(proc.stdout, "results: ") / "metrics.csv") as f:

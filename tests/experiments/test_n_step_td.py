@@ -43,11 +43,12 @@ def check_quick_run_grid_flags_and_lstd_beats_td(path):
 
 def test_default_grid_is_every_n_by_every_alpha_and_a_sweep_replaces_one_axis():
     points = exp.NStepTDConfig().points()
-    assert len(points) == 200
-    assert [float(p.n) for p in points[::20]] == [2.0 ** k for k in range(10)]
-    assert [float(p.step_size) for p in points[:20]] == pytest.approx(np.arange(1, 21) / 20)
+    assert len(points) == 10 * 23
+    assert [float(p.n) for p in points[::23]] == [2.0 ** k for k in range(10)]
+    alphas = [0.01, 0.02, 0.03, *(np.arange(1, 21) / 20)]
+    assert [float(p.step_size) for p in points[:23]] == pytest.approx(alphas)
     swept = exp.NStepTDConfig(sweep={"n": ("1", "2**3")}).points()
-    assert [(float(p.n), float(p.step_size)) for p in swept[19:21]] == [(1.0, 1.0), (8.0, 0.05)]
+    assert [(float(p.n), float(p.step_size)) for p in swept[22:24]] == [(1.0, 1.0), (8.0, 0.01)]
     listed = exp.NStepTDConfig(sweep={"n": ("2", "3"), "step_size": ("0.1", "0.2")},
                                sweep_mode="list").points()
     assert [(float(p.n), float(p.step_size)) for p in listed] == [(2.0, 0.1), (3.0, 0.2)]
