@@ -39,11 +39,12 @@ class BenchmarkConfig:
     figures: tuple[str, ...] = ("9.1", "9.5", "9.10")
     """Which figures' workloads to time (9.1's also times the NumPy reference)."""
     repeats: int = 3
-    """Repeats of each workload; the median is reported."""
+    """Repeats of each workload; the median is reported (--quick: one)."""
     reference_episodes: int = 2000
     """Episodes of the NumPy reference to time (extrapolated to the full workload)."""
     quick: bool = False
-    """Tiny workloads, for tests."""
+    """Tiny workloads, one repeat, and 9.5's six programs left out unless --figures names it,
+    for tests."""
     num_devices: int | None = None
     """Local devices to spread the runs over (default: all)."""
     out: str = "runs"
@@ -56,6 +57,14 @@ class BenchmarkConfig:
             cfg.check_choice("figures", figure, prediction.random_walk.FIGURES)
         cfg.check_positive_int("repeats", self.repeats)
         cfg.check_positive_int("reference_episodes", self.reference_episodes)
+
+    def effective(self) -> BenchmarkConfig:
+        """What runs: with --quick, one repeat and (at the default figures) no 9.5."""
+        if not self.quick:
+            return self
+        figures = tuple(f for f in self.figures if f != "9.5") \
+            if self.figures == BenchmarkConfig.figures else self.figures
+        return dataclasses.replace(self, repeats=1, figures=figures)
 
 
 def numpy_reference_gradient_mc(num_episodes: int, alpha: float = 2e-5, seed: int = 0) -> float:
@@ -126,6 +135,7 @@ def time_figure(figure: str, config: BenchmarkConfig) -> tuple[list[dict], dict]
 
 
 def main(config: BenchmarkConfig) -> Path:
+    config = config.effective()
     rows, table = [], {}
     for figure in config.figures:
         figure_rows, table[figure] = time_figure(figure, config)

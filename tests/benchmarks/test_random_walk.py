@@ -8,11 +8,17 @@ import pytest
 from benchmarks import random_walk as bench
 
 
-def test_quick_benchmark_writes_its_table(tmp_path):
+def test_quick_leaves_out_the_six_programs_of_figure_9_5_unless_asked():
     assert bench.BenchmarkConfig().figures == ("9.1", "9.5", "9.10")
-    config = bench.BenchmarkConfig(figures=("9.1", "9.10"), quick=True, repeats=1,
-                                   reference_episodes=20, out=str(tmp_path))
-    path = bench.main(config)
+    quick = bench.BenchmarkConfig(quick=True).effective()
+    assert quick.figures == ("9.1", "9.10") and quick.repeats == 1
+    asked = bench.BenchmarkConfig(quick=True, figures=("9.5",)).effective()
+    assert asked.figures == ("9.5",)
+    assert bench.BenchmarkConfig(repeats=5).effective().repeats == 5
+
+
+def check_quick_run_writes_its_table(path):
+    """Run by tests/test_cli.py on the ``--quick`` run it starts as a user types it."""
     for name in ("config.json", "metrics.csv", "summary.json", "figure.png"):
         assert (path / name).is_file()
     with open(path / "metrics.csv") as f:
