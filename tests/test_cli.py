@@ -143,6 +143,7 @@ def _content_checks() -> dict:
     from tests.experiments import test_n_step_sarsa, test_n_step_td
     from tests.benchmarks import test_minatar as test_minatar_benchmark
     from tests.benchmarks import test_random_walk as test_random_walk_benchmark
+    from tests.benchmarks import test_dqn as test_dqn_benchmark
     from tests.benchmarks import test_scaling as test_scaling_benchmark
     from tests.experiments import test_minatar
 
@@ -160,7 +161,8 @@ def _content_checks() -> dict:
             "experiments.minatar": test_minatar.check_quick_run_writes_results,
             "benchmarks.minatar": test_minatar_benchmark.check_quick_run_measures_rlfa_only,
             "benchmarks.random_walk": test_random_walk_benchmark.check_quick_run_writes_its_table,
-            "benchmarks.scaling": test_scaling_benchmark.check_quick_run_writes_table_and_figure}
+            "benchmarks.scaling": test_scaling_benchmark.check_quick_run_writes_table_and_figure,
+            "benchmarks.dqn": test_dqn_benchmark.check_quick_run_times_one_setting}
 
 
 # What a module's own test file would otherwise check in a second run of the same workload:

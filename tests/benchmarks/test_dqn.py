@@ -47,20 +47,21 @@ def test_bad_config():
         bench.BenchmarkConfig(seeds=(0,))
 
 
-@pytest.mark.slow
-def test_quick_benchmark_runs_in_process(tmp_path):
-    config = bench.BenchmarkConfig(quick=True, settings=("purejaxrl",), profile=False,
-                                   isolate=False, out=str(tmp_path))
-    path = bench.main(config)
+def check_quick_run_times_one_setting(path):
+    """Run by tests/test_cli.py on the ``--quick`` run it starts as a user types it (the
+    first setting, one seed, each case in its own process, with the profile)."""
     summary = json.loads((path / "summary.json").read_text())
-    (row,) = summary["cases"]
-    assert row["mode"] == "train" and row["updates_per_s"] > 0 and row["compile_s"] > 0
-    assert row["peak_rss_mb"] > 0 and summary["hyperparameters"]["purejaxrl"]["batch_size"] == 128
+    (row,) = [r for r in summary["cases"] if r["mode"] == "train"]
+    assert row["settings"] == "purejaxrl" and row["seeds"] == 1
+    assert row["updates_per_s"] > 0 and row["compile_s"] > 0 and row["peak_rss_mb"] > 0
+    assert summary["hyperparameters"]["purejaxrl"]["batch_size"] == 128
+    assert {r["mode"] for r in summary["cases"]} == {"train", "no_update", "act", "bare"}
     for name in ("config.json", "metrics.csv", "figure.png"):
         assert (path / name).is_file()
     with open(path / "metrics.csv") as f:
-        (csv_row,) = csv.DictReader(f)
-    assert csv_row["mode"] == "train" and float(csv_row["run_s"]) > 0
+        rows = list(csv.DictReader(f))
+    (csv_row,) = [r for r in rows if r["mode"] == "train"]
+    assert float(csv_row["run_s"]) > 0
     quoted = summary["purejaxrl_reference_quoted"]
     assert quoted["run_s"] == {"1": 8.4, "8": 68.1} and "not in this run" in quoted["measured"]
 
