@@ -160,13 +160,8 @@ def figure(run):
         ax.set(title=f"Episode {episode}", xlabel="position", ylabel="velocity")
         fig.colorbar(im, ax=ax, label="-max_a q")
     if "10.2" in figures:
-        ax, lengths = axes[0][-1], arrays["steps_10_2"]
-        episodes = np.arange(1, lengths.shape[-1] + 1)
-        for g, label in enumerate(figures["10.2"]["per_alpha"]):
-            report.plot_band(ax, episodes, lengths[g], label)
-        ax.set(yscale="log", xlabel="episode", ylabel="steps per episode (log scale)",
-               title=f"Figure 10.2 ({lengths.shape[1]} runs, 95% bootstrap CI)")
-        ax.legend(fontsize=8)
+        mc.plot_steps_per_episode(axes[0][-1], arrays["steps_10_2"],
+                                  list(figures["10.2"]["per_alpha"]), "10.2")
     fig.tight_layout()
     return fig
 

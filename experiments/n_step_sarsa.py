@@ -244,13 +244,8 @@ def figure(run):
     fig, axes = plt.subplots(1, len(figures), figsize=(5.2 * len(figures), 4), squeeze=False)
     axes = iter(axes[0])
     if "10.3" in figures:
-        ax, lengths = next(axes), arrays["steps_10.3"]
-        episodes = np.arange(1, lengths.shape[-1] + 1)
-        for g, key in enumerate(figures["10.3"]["per_point"]):
-            report.plot_band(ax, episodes, lengths[g], key)
-        ax.set(yscale="log", xlabel="episode", ylabel="steps per episode (log scale)",
-               title=f"Figure 10.3 ({lengths.shape[1]} runs, 95% bootstrap CI)")
-        ax.legend(fontsize=8)
+        mc.plot_steps_per_episode(next(axes), arrays["steps_10.3"],
+                                  list(figures["10.3"]["per_point"]), "10.3")
     if "10.4" in figures:
         _draw_10_4(next(axes), arrays)
     fig.tight_layout()

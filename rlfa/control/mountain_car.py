@@ -114,3 +114,24 @@ def cost_to_go_surfaces(weights: np.ndarray, features: FeatureMap, size: int = 6
                 for w in np.asarray(weights)]
     positions, velocities, _ = surfaces[0]
     return positions, velocities, np.stack([cost for _, _, cost in surfaces])
+
+
+def plot_steps_per_episode(ax, lengths: np.ndarray, labels, figure: str) -> None:
+    """The book's learning-curve panel (Figures 10.2, 10.3): steps per episode on a log
+    scale, one band (mean, 95% bootstrap CI over runs) per configuration.
+
+    Args:
+      ax: a matplotlib axis.
+      lengths: ``[config, run, episode]`` episode lengths.
+      labels: one legend label per configuration.
+      figure: the book's figure number, for the title.
+    """
+    from rlfa import report
+
+    episodes = np.arange(1, lengths.shape[-1] + 1)
+    for g, label in enumerate(labels):
+        report.plot_band(ax, episodes, lengths[g], label)
+    ax.set(yscale="log", xlabel="episode", ylabel="steps per episode (log scale)",
+           title=f"Figure {figure} ({lengths.shape[1]} runs, 95% bootstrap CI)")
+    ax.legend(fontsize=8)
+
