@@ -5,7 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import flax.linen as nn
+
 from rlfa.nets import MLP, MinAtarCNN, q_network
+from rlfa.nets.cnn import PatchConv
 
 
 def test_mlp_shapes_and_hand_set_forward():
@@ -28,6 +31,27 @@ def test_cnn_takes_minatar_frames_of_any_dtype():
     q = net.apply(params, frames)
     assert q.shape == (5, 3) and q.dtype == jnp.float32
     np.testing.assert_allclose(q, net.apply(params, frames.astype(jnp.float32)))
+
+
+@pytest.mark.parametrize("kernel, shape", [(3, (2, 10, 10, 4)), (2, (3, 5, 7, 6)), (1, (1, 4, 4, 2))])
+def test_patch_conv_is_flax_conv_with_the_same_parameters(kernel, shape):
+    x = jax.random.normal(jax.random.key(1), shape)
+    patch, conv = PatchConv(16, kernel), nn.Conv(16, (kernel, kernel), padding="VALID")
+    params = patch.init(jax.random.key(2), x)
+    # the same names, shapes and initial values as flax's Conv from the same key
+    jax.tree.map(np.testing.assert_array_equal, params, conv.init(jax.random.key(2), x))
+    params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(3), p.shape), params)
+    out = patch.apply(params, x)
+    assert out.shape == shape[:1] + (shape[1] - kernel + 1, shape[2] - kernel + 1, 16)
+    np.testing.assert_allclose(out, conv.apply(params, x), rtol=1e-5, atol=1e-5)
+
+
+def test_cnn_parameters_are_those_of_a_flax_conv_network():
+    params = MinAtarCNN(6).init(jax.random.key(0), jnp.zeros((1, 10, 10, 4)))
+    assert jax.tree.map(jnp.shape, params)["params"] == {
+        "Conv_0": {"kernel": (3, 3, 4, 16), "bias": (16,)},
+        "Dense_0": {"kernel": (1024, 128), "bias": (128,)},
+        "Dense_1": {"kernel": (128, 6), "bias": (6,)}}
 
 
 def test_auto_picks_mlp_for_vectors():
