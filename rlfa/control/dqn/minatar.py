@@ -8,6 +8,8 @@ loss, discount            Huber, gamma 0.99; plain (not Double) Q-learning targe
 optimizer                 centered RMSProp, lr 2.5e-4, decay 0.95, eps 0.01 OUTSIDE the
                           square root (PyTorch's form), no gradient clipping
 batch, replay             32 transitions from 100,000; 5,000 random-policy frames first
+                          (rlfa's own buffer, ``replay_impl="rlfa"``: its one-frame write
+                          stays in place where flashbax's copies the 80 MB buffer per frame)
 updates                   one per frame; the target network copied every 1,000 updates
                           (every 1,000 frames: the warm-up is a multiple of 1,000)
 exploration               epsilon 1.0 -> 0.1 linearly over the 100,000 frames AFTER the
@@ -43,7 +45,7 @@ PAPER_FRAMES = 5_000_000
 
 PAPER = DQNConfig(
     env="Breakout-MinAtar-paper", network="cnn", num_envs=1, buffer_capacity=100_000,
-    batch_size=32, warmup_steps=5_000, train_frequency=1, gradient_steps=1,
+    batch_size=32, replay_impl="rlfa", warmup_steps=5_000, train_frequency=1, gradient_steps=1,
     target_period=1_000, epsilon_decay_steps=100_000, epsilon_start=1.0, epsilon_end=0.1,
     learning_rate=2.5e-4, optimizer="centered_rmsprop", rmsprop_decay=0.95, rmsprop_eps=0.01,
     max_grad_norm=0.0, gamma=0.99, huber=True, double=False, epsilon_after_warmup=True,

@@ -99,12 +99,13 @@ PROBE_CONFIG = DQNConfig(env="ProbeMix-test", hidden=(16,), num_envs=2, buffer_c
 PROBE_OBS, PROBE_Q = [[0.0], [1.0], [-1.0]], [0.5, 1.0, 2.0]
 
 
-def _train(config, total_steps, num_seeds=1, num_logs=2):
+def _train(config, total_steps, num_seeds=1, num_logs=2, vectorize=True):
     setup = make_program(config)
     steps_per_log, _ = plan(config, total_steps, num_logs)
     return setup, runner.run(setup.program, runner.stack_hparams([config.hparams()]), seed=0,
                              num_seeds=num_seeds, num_logs=num_logs,
-                             steps_per_log=steps_per_log, progress=False, num_devices=1)
+                             steps_per_log=steps_per_log, progress=False, num_devices=1,
+                             vectorize=vectorize)
 
 
 def _probe_q(setup, results, seed=0):
@@ -151,6 +152,22 @@ def test_same_seed_twice_identical_and_seed_alone_equals_seed_among_several(prob
         np.testing.assert_array_equal(alone[:, 0], many[:, 0])
     kernels = jax.tree.leaves(among.final.agent.params)[1]
     assert not np.array_equal(kernels[0, 0], kernels[0, 1])  # different seeds differ
+
+
+def test_runs_one_after_another_a_seed_alone_equals_it_among_several(probe_run):
+    """``vectorize=False``: every run is the unbatched program, so a seed's every number,
+    the reported loss included, is the same alone and beside others; and close to the
+    vmapped run's (the same computation, compiled batched)."""
+    _, alone = _train(PROBE_CONFIG, total_steps=3000, num_seeds=1, vectorize=False)
+    _, among = _train(PROBE_CONFIG, total_steps=3000, num_seeds=3, vectorize=False)
+    for name in alone.metrics:
+        np.testing.assert_array_equal(alone.metrics[name][:, 0], among.metrics[name][:, 0])
+    for one, many in zip(jax.tree.leaves(alone.final.agent), jax.tree.leaves(among.final.agent)):
+        np.testing.assert_array_equal(one[:, 0], many[:, 0])
+    _, vmapped = probe_run
+    for one, batched in zip(jax.tree.leaves(alone.final.agent.params),
+                            jax.tree.leaves(vmapped.final.agent.params)):
+        np.testing.assert_allclose(one, batched, rtol=1e-4, atol=1e-5)
 
 
 def test_target_updates_in_environment_steps_summed_over_environments():
@@ -226,3 +243,29 @@ def test_cartpole_learns_beyond_random_in_a_short_budget():
     returns = results.metrics["eval_return"][0, :, -1]  # [seed, episode]
     assert results.metrics["eval_valid"][0, :, -1].all()
     assert returns.mean() > 100  # a random policy lasts about 22 steps
+
+
+@pytest.mark.parametrize("num_runs", [None, 1, 2])
+def test_minatar_paper_step_writes_its_replay_in_place(num_runs):
+    """The paper's train step (one frame written, then 32 sampled from 100,000) compiles
+    with no copy of the replay: XLA once fused the one-frame write into the sampling
+    gather and copied the 80 MB buffer twice a frame (4x the frame's time). ``None``: one
+    run as the runner calls it (no run axis); 1 and 2: vmapped over runs. Compiled only."""
+    from rlfa.control.dqn.minatar import paper_config
+
+    config = paper_config("Breakout", num_eval_episodes=0)
+    program, hp = make_program(config).program, config.hparams()
+    step, init = program.step, program.init
+    key = jax.random.key(0)
+    if num_runs is not None:
+        step, init = jax.vmap(step, (0, None)), jax.vmap(init, (0, None))
+        key = jax.random.split(key, num_runs)
+    carry = jax.eval_shape(init, key, hp)  # shapes only: nothing is allocated
+    loop = jax.jit(lambda c: jax.lax.fori_loop(0, 2, lambda _, c: step(c, hp), c),
+                   donate_argnums=0)
+    hlo = loop.lower(carry).compile().as_text()
+    capacity = f",{config.buffer_capacity}"
+    assert f"{config.buffer_capacity}" in hlo
+    copies = [line.strip()[:100] for line in hlo.splitlines()
+              if " copy(" in line and (capacity in line or f"[{config.buffer_capacity}" in line)]
+    assert not copies, copies
