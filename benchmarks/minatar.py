@@ -12,8 +12,9 @@ the target network copied every 1,000 frames. Only the greedy evaluation rlfa
 adds at logged points is switched off (``num_eval_episodes=0``): the paper has
 none, so the timed loop is training alone.
 
-rlfa: one seed, and several seeds vmapped and laid over the CPU devices (one per
-core), each with XLA's CPU instruction set capped at AVX (rlfa's deterministic
+rlfa: one seed, and several seeds laid over the CPU devices (one per core) and, on each,
+run one after another as the MinAtar study does on a CPU (``--vectorize true``: vmapped),
+each with XLA's CPU instruction set capped at AVX (rlfa's deterministic
 default, ``capped``) and uncapped (``RLFA_CPU_FAST=1``, ``fast``). Every case
 runs in a fresh process, so the environment variable applies and its compile is
 its own. The warm-up runs in the program's ``init`` and is timed with the
@@ -64,7 +65,7 @@ from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import config as cfg
 from rlfa import report, runner
-from rlfa.control.dqn import DQNConfig, make_agent
+from rlfa.control.dqn import DQNConfig, make_agent, runs
 from rlfa.control.dqn.minatar import GAMES, PAPER_FRAMES, paper_config
 from rlfa.study import absolute_paths
 from rlfa.types import Transition
@@ -131,6 +132,9 @@ class BenchmarkConfig:
     """The MinAtar repository's examples/dqn.py (needs torch_python)."""
     torch_threads: tuple[int, ...] = (1,)
     """torch.set_num_threads values to time the original with."""
+    vectorize: bool | None = None
+    """vmap a device's seeds (true) or run them one after another (false); default: what the
+    MinAtar study does (one after another on CPU, see rlfa.control.dqn.runs.vectorize_runs)."""
     profile: tuple[int, ...] = (1, 8)
     """Seed counts at which to also time the loop without updates and acting alone (capped;
     at 1 seed a bare update too); empty: no profile."""
@@ -235,15 +239,17 @@ def run_rlfa(case: dict) -> dict:
 
     setup = loop_variant(dqn, case["mode"])
     chunks, seeds = case["chunks"], case["seeds"]
+    vectorize = runs.vectorize_runs(setup) if case["vectorize"] is None else case["vectorize"]
     stamps = []
     results = runner.run(setup.program, runner.stack_hparams([dqn.hparams()]), seed=0,
-                         num_seeds=seeds, num_logs=chunks,
+                         num_seeds=seeds, num_logs=chunks, vectorize=vectorize,
                          steps_per_log=case["learning_frames"] // chunks, logs_per_chunk=1,
                          progress=False, on_chunk=lambda *_: stamps.append(time.perf_counter()))
     timed_frames = case["learning_frames"] // chunks * (chunks - 1)
     learning_s = stamps[-1] - stamps[0]
     train_return = results.metrics["train_return"][0, :, -1]
-    return {**case, "num_devices": results.num_devices, "timed_frames": timed_frames,
+    return {**case, "vectorize": vectorize, "num_devices": results.num_devices,
+            "timed_frames": timed_frames,
             "learning_s": learning_s, "frames_per_s": timed_frames / learning_s,
             "us_per_frame": learning_s / timed_frames * 1e6,
             "compile_and_warmup_s": results.compile_s, "run_s": results.run_s,
@@ -313,7 +319,8 @@ def cases(config: BenchmarkConfig) -> tuple[list[list[dict]], list[dict]]:
     quick = config.quick
     chunks = 2 if quick else config.chunks
     learning = 20 if quick else config.learning_frames
-    base = dict(game=config.game, quick=quick, chunks=chunks, learning_frames=learning)
+    base = dict(game=config.game, quick=quick, chunks=chunks, learning_frames=learning,
+                vectorize=config.vectorize)
     seeds = (1,) if quick else config.seeds
     isas = (_isa_in_effect(),) if quick else config.isa
     rlfa = [dict(base, impl="rlfa", mode="train", seeds=n, isa=isa)

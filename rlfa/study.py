@@ -67,6 +67,9 @@ class StudyOptions:
     """Tiny workloads that run in seconds (for tests and smoke checks)."""
     num_devices: int | None = None
     """Local devices to spread the runs over (default: all; one per core on CPU)."""
+    vectorize: bool | None = None
+    """vmap the runs on each device (true) or run them one after another (false); default:
+    each program's own choice (one after another only for the MinAtar CNN on CPU)."""
     out: str = "runs"
     """Root directory for results."""
     progress: bool = True
@@ -188,6 +191,7 @@ class Job:
     ``log_x``, ``unit``, ``postfix`` and ``derive`` are :func:`rlfa.runner.run`'s.
     ``grid_labels``: one dict per grid point (metrics.csv columns, logger names).
     ``info``: whatever the study's ``record`` needs to describe the job.
+    ``vectorize``: :func:`rlfa.runner.run`'s, unless ``--vectorize`` says otherwise.
     """
 
     name: str
@@ -203,6 +207,7 @@ class Job:
     divergence_bound: float = 1e6
     grid_labels: Sequence[dict[str, Any]] | None = None
     info: Any = None
+    vectorize: bool = True
 
 
 @dataclasses.dataclass
@@ -281,6 +286,7 @@ def run_job(job: Job, config: StudyOptions, checkpoints: Path | None = None,
                       num_seeds=job.num_seeds, num_logs=job.num_logs,
                       steps_per_log=job.steps_per_log, divergence_bound=job.divergence_bound,
                       log_x=job.log_x, unit=job.unit, postfix=job.postfix, derive=job.derive,
+                      vectorize=job.vectorize if config.vectorize is None else config.vectorize,
                       **config.run_options(checkpoints, job.name, logger=logger,
                                            grid_labels=job.grid_labels))
 
