@@ -34,7 +34,7 @@ def test_default_cases_interleave_rlfa_and_pytorch(torch_files):
             "pytorch 1 thread", "rlfa 1 seed capped", "pytorch 2 threads", "rlfa 8 seeds capped",
             "rlfa 1 seed fast", "rlfa 8 seeds fast"]
         assert {c["round"] for c in cases} == {r}
-        assert all(c["learning_frames"] == 5000 and c["chunks"] == 5 for c in cases)
+        assert all(c["learning_frames"] == 12_000 and c["chunks"] == 3 for c in cases)
     torch = rounds[0][0]
     assert (torch["python"], torch["script"], torch["warmup_frames"]) == (python, script, 5000)
     assert [(c["mode"], c["seeds"], c["isa"]) for c in profile] == [
