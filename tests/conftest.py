@@ -24,3 +24,15 @@ from rlfa.devices import deterministic_cpu_math  # noqa: E402  (after the cache'
 
 deterministic_cpu_math()
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+# The suite's longest tests (tens of seconds each: a study or notebook in a subprocess),
+# started first: with xdist's work stealing the short ones then fill in around them,
+# instead of one long test starting last while the other workers sit idle.
+LONG_FIRST = ("tests/test_notebooks.py::test_notebook_runs_top_to_bottom",
+              "tests/test_cli.py::test_quick_run_from_a_fresh_directory",
+              "tests/test_cli.py::test_dqn_sigint", "tests/test_cli.py::test_random_walk_sigterm")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))  # stable: else as is
