@@ -13,7 +13,7 @@ adds at logged points is switched off (``num_eval_episodes=0``): the paper has
 none, so the timed loop is training alone.
 
 rlfa: one seed, and several seeds laid over the CPU devices (one per core) and, on each,
-run one after another as the MinAtar study does on a CPU (``--vectorize true``: vmapped),
+run one after another as the MinAtar study does on a CPU (``--vectorize True``: vmapped),
 each with XLA's CPU instruction set capped at AVX (rlfa's deterministic
 default, ``capped``) and uncapped (``RLFA_CPU_FAST=1``, ``fast``). Every case
 runs in a fresh process, so the environment variable applies and its compile is
@@ -136,7 +136,7 @@ class BenchmarkConfig:
     torch_threads: tuple[int, ...] = (1,)
     """torch.set_num_threads values to time the original with."""
     vectorize: bool | None = None
-    """vmap a device's seeds (true) or run them one after another (false); default: what the
+    """vmap a device's seeds (True) or run them one after another (False); default: what the
     MinAtar study does (one after another on CPU, see rlfa.control.dqn.runs.vectorize_runs)."""
     profile: tuple[int, ...] = (1, 8)
     """Seed counts at which to also time the loop without updates and acting alone (capped;
@@ -242,7 +242,7 @@ def run_rlfa(case: dict) -> dict:
 
     setup = loop_variant(dqn, case["mode"])
     chunks, seeds = case["chunks"], case["seeds"]
-    vectorize = runs.vectorize_runs(setup) if case["vectorize"] is None else case["vectorize"]
+    vectorize = runs.vectorize_runs() if case["vectorize"] is None else case["vectorize"]
     stamps = []
     results = runner.run(setup.program, runner.stack_hparams([dqn.hparams()]), seed=0,
                          num_seeds=seeds, num_logs=chunks, vectorize=vectorize,

@@ -8,7 +8,8 @@
 
 Every field of :class:`rlfa.control.dqn.DQNConfig` is a ``--dqn.*`` flag
 (``--dqn.double``, ``--dqn.huber``, ``--dqn.target-period``...). All seeds (and
-``--sweep.*`` points) run as one program, spread over every core. At each logged
+``--sweep.*`` points) run as one program, spread over every core (on a CPU, the
+seeds of a core one after another: ``--vectorize True`` vmaps them). At each logged
 point a greedy evaluation (its own key stream) runs ``--dqn.num-eval-episodes``
 episodes; the curves show their mean return with a 95% confidence interval over
 seeds, and ``summary.json`` gives each seed's final greedy return.

@@ -68,8 +68,8 @@ class StudyOptions:
     num_devices: int | None = None
     """Local devices to spread the runs over (default: all; one per core on CPU)."""
     vectorize: bool | None = None
-    """vmap the runs on each device (true) or run them one after another (false); default:
-    each program's own choice (one after another only for the MinAtar CNN on CPU)."""
+    """vmap the runs on each device (True) or run them one after another (False); default:
+    each program's own choice (DQN on a CPU: one after another)."""
     out: str = "runs"
     """Root directory for results."""
     progress: bool = True

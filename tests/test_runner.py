@@ -127,3 +127,22 @@ def test_sharded_over_4_devices_equals_unsharded():
     out = subprocess.run([sys.executable, "-c", SHARDED], env=env, cwd=root,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and "OK" in out.stdout, out.stderr[-3000:]
+
+
+@pytest.mark.parametrize("job_choice, option, expected", [
+    (True, None, True), (False, None, False), (False, True, True), (True, False, False)])
+def test_a_study_job_runs_vectorized_as_it_chose_unless_the_option_says(
+        job_choice, option, expected, monkeypatch):
+    from typing import NamedTuple
+
+    from rlfa import study
+
+    class HParams(NamedTuple):
+        step_size: float
+
+    seen = {}
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: seen.update(kwargs))
+    job = study.Job("job", None, [HParams(0.1)], num_seeds=1, num_logs=1, steps_per_log=1,
+                    vectorize=job_choice)
+    study.run_job(job, study.StudyOptions(vectorize=option))
+    assert seen["vectorize"] is expected
