@@ -16,7 +16,7 @@ one, the newest transition, learning from frame 0, target network kept); ``no
 target network`` (bootstrapping from the online network, replay kept); ``neither``.
 Each rung on each game is one compiled program over every seed (and ``--sweep.*``
 point): replay and the target network change the program's structure. On a CPU
-the seeds on each core run one after another (``--vectorize false``, the default
+the seeds on each core run one after another (``--vectorize False``, the default
 there): one seed's update already keeps a core busy, and XLA's CPU code for a
 vmapped batch of one seed is 1.7x slower than the unbatched program.
 
