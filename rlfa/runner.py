@@ -242,7 +242,8 @@ def run(
         run of a large network already keeps a core busy, one after another is as
         fast, and one run per device avoids XLA's slow CPU code for a batch of one
         (the MinAtar paper's DQN update: 1.24 ms vmapped over one seed, 0.71 ms
-        unbatched). Either way a run's results do not depend on the other runs.
+        unbatched); and each run is then the same unbatched program whatever else
+        the device holds, so its numbers are exactly those of the run alone.
       divergence_bound: a weight beyond this magnitude counts as diverged.
       progress: show a tqdm bar (a string is used as its description).
       on_chunk: called as ``on_chunk(chunks_done, carry)`` between chunks.
