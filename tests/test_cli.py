@@ -130,7 +130,7 @@ def check_ladder_summary(path: Path) -> None:
         assert list(rungs) == list(ladder.RUNGS)
         for r in rungs.values():
             assert r["env_steps_per_seed"] == 600
-            if env == "CartPole-v1":  # quick greedy episodes (<= 50 steps) end on CartPole only
+            if env == "CartPole-v1":  # quick greedy episodes end within CartPole's 500 steps
                 assert r["final_greedy_return"]["n"] == 2
     assert (path / "figure.png").stat().st_size > 0
     assert len((path / "metrics.csv").read_text().splitlines()) == 1 + 4 * 2 * 2
