@@ -117,7 +117,7 @@ class BenchmarkConfig:
     game: str = "Breakout"
     """MinAtar game (Asterix, Breakout, Freeway, Seaquest, SpaceInvaders), paper protocol."""
     seeds: tuple[int, ...] = (1, 8)
-    """rlfa seed counts to time (vmapped, laid over the CPU devices)."""
+    """rlfa seed counts to time (laid over the CPU devices; see --vectorize for each device's)."""
     isa: tuple[str, ...] = ISAS
     """XLA's CPU instruction set: capped (at AVX, rlfa's default) and/or fast (RLFA_CPU_FAST=1)."""
     learning_frames: int = 12_000
