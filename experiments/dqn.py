@@ -20,10 +20,12 @@ from __future__ import annotations
 import dataclasses
 
 from rlfa import config as cfg
+from rlfa import dqn_study
 from rlfa import report
-from rlfa.control.dqn import DQNConfig, DQNSweep, check_hparams, runs
-from rlfa.control.dqn.runs import CARTPOLE, NUM_LOGS, QUICK_STEPS, SOLVED, TOTAL_STEPS
+from rlfa.control.dqn import CARTPOLE, DQNConfig, DQNHParams
+from rlfa.dqn_study import NUM_LOGS, QUICK_STEPS, SOLVED, TOTAL_STEPS
 from rlfa.study import Job, Record, Study, StudyOptions, cli
+from rlfa.sweep import Sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +34,7 @@ class ExperimentConfig(StudyOptions):
 
     dqn: DQNConfig = CARTPOLE
     """The agent, its training loop and hyperparameters."""
-    sweep: DQNSweep = DQNSweep()
+    sweep: Sweep[DQNHParams] = Sweep[DQNHParams]()
     """Hyperparameter values to run instead of --dqn's, all in one compiled program."""
     num_seeds: int = 16
     """Independent runs, all in one compiled program."""
@@ -48,8 +50,6 @@ class ExperimentConfig(StudyOptions):
         for name in ("total_steps", "num_logs"):
             if getattr(self, name) is not None:
                 cfg.check_positive_int(name, getattr(self, name))
-        for point in self.grid(self.dqn.hparams()):
-            check_hparams(point)
 
     def effective(self) -> ExperimentConfig:
         """The config actually run: defaults filled in; ``--quick`` shrinks the workload
@@ -57,14 +57,14 @@ class ExperimentConfig(StudyOptions):
         if not self.quick:
             return dataclasses.replace(self, total_steps=self.total_steps or TOTAL_STEPS,
                                        num_logs=self.num_logs or NUM_LOGS)
-        return dataclasses.replace(self, dqn=runs.quick_dqn(self.dqn),
+        return dataclasses.replace(self, dqn=dqn_study.quick_dqn(self.dqn),
                                    num_seeds=min(self.num_seeds, 2),
                                    total_steps=self.total_steps or QUICK_STEPS,
                                    num_logs=self.num_logs or 2, quick=False)
 
 
 def jobs(config: ExperimentConfig):
-    yield runs.job("DQN", config.dqn, config.grid(config.dqn.hparams()),
+    yield dqn_study.job("DQN", config.dqn, config.grid(config.dqn.hparams),
                    num_seeds=config.num_seeds, total_steps=config.total_steps,
                    num_logs=config.num_logs)
 
@@ -72,16 +72,16 @@ def jobs(config: ExperimentConfig):
 def record(config: ExperimentConfig, job: Job, results) -> Record:
     env, labels, rec = job.info.env, job.info.labels, Record(arrays=dict(results.metrics))
     points = {}
-    for run, point in zip(runs.runs(job, results), labels):
-        summary = runs.run_summary(run, env)
-        name = runs.point_name(f"{env}: DQN", point)
+    for run, point in zip(dqn_study.runs(job, results), labels):
+        summary = dqn_study.run_summary(run, env)
+        name = dqn_study.point_name(f"{env}: DQN", point)
         rec.headlines[name] = summary.pop("headline")
         points[name] = summary
     # One point keeps its numbers at the top level; a sweep has one entry per point.
     rec.summary = {"env": env, **summary} if len(points) == 1 else \
         {"env": env, "num_seeds": summary["num_seeds"], "points": points}
     metrics = {k: v for k, v in results.metrics.items() if v.ndim == 3}
-    metrics["greedy_return"] = runs.greedy_return(results.metrics)
+    metrics["greedy_return"] = dqn_study.greedy_return(results.metrics)
     rec.rows = report.metric_rows(metrics, [{"env": env, **point} for point in labels],
                                   "env_steps", job.log_x)
     return rec
@@ -92,7 +92,7 @@ def figure(run):
 
     env, num_seeds = run.summary["env"], run.summary["num_seeds"]
     names = list(run.summary.get("points", [f"DQN, {num_seeds} seeds"]))
-    greedy, env_steps = runs.greedy_return(run.arrays), run.arrays["env_steps"][0, 0]
+    greedy, env_steps = dqn_study.greedy_return(run.arrays), run.arrays["env_steps"][0, 0]
     fig, ax = plt.subplots(figsize=(6, 4))
     for g, name in enumerate(names):
         report.plot_band(ax, env_steps, greedy[g], name)

@@ -19,8 +19,10 @@ import dataclasses
 
 from rlfa import config as cfg
 from rlfa import report
-from rlfa.control.dqn import RUNGS, DQNConfig, DQNSweep, check_hparams, rung, runs
+from rlfa import dqn_study
+from rlfa.control.dqn import CARTPOLE, RUNGS, DQNConfig, DQNHParams, rung
 from rlfa.study import Job, Record, Study, StudyOptions, cli
+from rlfa.sweep import Sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,9 +35,9 @@ class LadderConfig(StudyOptions):
 
     envs: tuple[str, ...] = ("CartPole-v1", "Acrobot-v1")
     """Environments (any gymnax name)."""
-    base: DQNConfig = runs.CARTPOLE
+    base: DQNConfig = CARTPOLE
     """Settings shared by every rung (each rung sets replay, target_net, double, huber)."""
-    sweep: DQNSweep = DQNSweep()
+    sweep: Sweep[DQNHParams] = Sweep[DQNHParams]()
     """Hyperparameter values to run instead of --base's, in each rung's one program."""
     num_seeds: int = 16
     """Independent runs per rung and environment."""
@@ -51,32 +53,30 @@ class LadderConfig(StudyOptions):
             dataclasses.replace(self.base, env=env)  # validates the name (lists valid ones)
         for name in ("num_seeds", "total_steps", "num_logs"):
             cfg.check_positive_int(name, getattr(self, name))
-        for point in self.grid(self.base.hparams()):
-            check_hparams(point)
 
     def rung(self, env: str, name: str) -> DQNConfig:
         """The configuration of one rung on one environment."""
-        return rung(runs.quick_dqn(self.base) if self.quick else self.base, env, name)
+        return rung(dqn_study.quick_dqn(self.base) if self.quick else self.base, env, name)
 
 
 def jobs(config: LadderConfig):
     # One rung compiles per environment: --quick keeps the first.
     envs = config.envs[:1] if config.quick else config.envs
-    num_seeds, total_steps, num_logs = (min(config.num_seeds, 2), runs.QUICK_STEPS, 2) \
+    num_seeds, total_steps, num_logs = (min(config.num_seeds, 2), dqn_study.QUICK_STEPS, 2) \
         if config.quick else (config.num_seeds, config.total_steps, config.num_logs)
     for env in envs:
         for label in RUNGS:
-            yield runs.job(f"{env}: {label}", config.rung(env, label),
-                           config.grid(config.base.hparams()), num_seeds=num_seeds,
+            yield dqn_study.job(f"{env}: {label}", config.rung(env, label),
+                           config.grid(config.base.hparams), num_seeds=num_seeds,
                            total_steps=total_steps, num_logs=num_logs)
 
 
 def record(config: LadderConfig, job: Job, results) -> Record:
     env, rec, rungs = job.info.env, Record(), {}
     label = job.name.removeprefix(f"{env}: ")
-    for run, point in zip(runs.runs(job, results), job.info.labels):
-        name = runs.point_name(label, point)
-        rungs[name] = runs.run_summary(run, env)
+    for run, point in zip(dqn_study.runs(job, results), job.info.labels):
+        name = dqn_study.point_name(label, point)
+        rungs[name] = dqn_study.run_summary(run, env)
         rec.headlines[f"{env}: {name}"] = rungs[name].pop("headline")
         rec.arrays[f"{env}: {name} greedy_return"] = run.greedy
         rec.arrays[f"{env}: {name} env_steps"] = run.env_steps

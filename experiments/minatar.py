@@ -6,7 +6,7 @@
     python -m experiments.minatar --sweep.learning-rate 2.5e-4 1e-3
     python -m experiments.minatar --quick              # seconds, for tests
 
-The agent is the paper's (:mod:`rlfa.control.dqn.minatar`): a conv 16 3x3 + dense
+The agent is the paper's (:mod:`rlfa.control.dqn.minatar_paper`): a conv 16 3x3 + dense
 128 Q-network, Huber loss, gamma 0.99, centered RMSProp (lr 2.5e-4, decay 0.95,
 eps 0.01 outside the square root), one update per frame on 32 transitions from a
 100,000-transition replay after 5,000 uniformly random frames, the target network
@@ -50,8 +50,9 @@ import numpy as np
 
 from rlfa import config as cfg
 from rlfa import report, stats
-from rlfa.control.dqn import DQNConfig, DQNSweep, check_hparams, runs
-from rlfa.control.dqn.minatar import (
+from rlfa import dqn_study
+from rlfa.control.dqn import DQNConfig, DQNHParams
+from rlfa.control.dqn.minatar_paper import (
     GAMES,
     PAPER,
     PAPER_FRAMES,
@@ -61,6 +62,7 @@ from rlfa.control.dqn.minatar import (
     rung_config,
 )
 from rlfa.study import Job, Record, Study, StudyOptions, cli
+from rlfa.sweep import Sweep
 
 DEFAULT_GAMES = ("Breakout", "Asterix", "Freeway", "SpaceInvaders", "Seaquest")
 NUM_LOGS = 100
@@ -99,7 +101,7 @@ class MinAtarConfig(StudyOptions):
     dqn: DQNConfig = PAPER
     """The paper's agent; every field but env (set by --games and --protocol) applies to
     every rung, which then sets replay and target_net (and, without replay, warmup_steps=0)."""
-    sweep: DQNSweep = DQNSweep()
+    sweep: Sweep[DQNHParams] = Sweep[DQNHParams]()
     """Hyperparameter values to run instead of --dqn's, in each rung's one program."""
     num_seeds: int = 30
     """Independent runs per game and rung (the paper: 30)."""
@@ -129,8 +131,6 @@ class MinAtarConfig(StudyOptions):
         for name in ("frames", "num_logs"):
             if getattr(self, name) is not None:
                 cfg.check_positive_int(name, getattr(self, name))
-        for point in self.grid(self.dqn.hparams()):
-            check_hparams(point)
         for game in self.games:  # every rung's config is valid (the network fits, ...)
             for rung in self.rungs:
                 self.rung(game, rung)
@@ -156,8 +156,8 @@ class MinAtarConfig(StudyOptions):
 def jobs(config: MinAtarConfig):
     for game in config.games:
         for rung in config.rungs:
-            yield runs.job(f"{game}: {rung}", config.rung(game, rung),
-                           config.grid(config.dqn.hparams()), num_seeds=config.num_seeds,
+            yield dqn_study.job(f"{game}: {rung}", config.rung(game, rung),
+                           config.grid(config.dqn.hparams), num_seeds=config.num_seeds,
                            total_steps=config.frames, num_logs=config.num_logs)
 
 
@@ -166,9 +166,9 @@ def record(config: MinAtarConfig, job: Job, results) -> Record:
     game, rung = job.name.split(": ", 1)
     recent = results.metrics["recent_train_return"]  # [grid, seed, log]
     episodes = results.metrics["train_episodes"]
-    for run, point in zip(runs.runs(job, results), job.info.labels):
-        name = runs.point_name(rung, point)
-        summary = runs.run_summary(run, env)
+    for run, point in zip(dqn_study.runs(job, results), job.info.labels):
+        name = dqn_study.point_name(rung, point)
+        summary = dqn_study.run_summary(run, env)
         greedy_head = summary.pop("headline")
         final = recent[run.point, :, -1]
         rec.headlines[f"{game}: {name}"] = stats.headline(

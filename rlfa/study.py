@@ -4,8 +4,9 @@ A study module (``experiments/NAME.py``) holds four things and nothing else:
 
 * its config, a frozen dataclass subclassing :class:`StudyOptions` (so tyro
   documents every field in ``--help``; validation in ``__post_init__`` calls
-  ``super().__post_init__()``), with a ``sweep`` field of continuous
-  hyperparameters (``--sweep.NAME v1 v2 ...``, see :mod:`rlfa.sweep`);
+  ``super().__post_init__()``), with a ``sweep`` field ``Sweep[HParams]`` of the
+  agent's traced hyperparameters (``--sweep.NAME v1 v2 ...``, see :mod:`rlfa.sweep`;
+  :class:`StudyOptions` checks the values against their declared bounds);
 * ``jobs(config)``: the :class:`Job` s to run, each one compiled program over
   seeds and a grid of hyperparameters;
 * ``record(config, job, results)``: what a finished job adds to the run
@@ -37,7 +38,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from rlfa import checkpoint, report, runner, stats, sweep
+from rlfa import checkpoint, hparams, report, runner, stats, sweep
 from rlfa import config as cfg
 from rlfa import logger as live
 from rlfa.devices import DistributedConfig, is_main_process
@@ -101,6 +102,8 @@ class StudyOptions:
         object.__setattr__(self, "log", tuple(dict.fromkeys(self.log)))  # each backend once
         for kind in self.log:
             cfg.check_choice("log", kind, live.KINDS)
+        if hasattr(type(getattr(self, "sweep", None)), "hparams"):  # a sweep.Sweep[...]
+            sweep.check_requested(self.sweep)
 
     def effective(self) -> StudyOptions:
         """The config actually run, which ``jobs``, ``record`` and the live logger see:
@@ -108,11 +111,15 @@ class StudyOptions:
         return self
 
     def grid(self, base: Any, structural: Sequence[str] = ()) -> list[Any]:
-        """The hyperparameter points to run around ``base`` (a NamedTuple of floats):
-        ``[base]`` unless the config's ``sweep`` field asks for more (see
-        :func:`rlfa.sweep.sweep_points`; ``structural`` fields are refused by name)."""
+        """The hyperparameter points to run around ``base`` (a NamedTuple of floats), each
+        checked against its declared bounds (:func:`rlfa.hparams.check`): ``[base]`` unless
+        the config's ``sweep`` field asks for more (see :func:`rlfa.sweep.sweep_points`;
+        ``structural`` fields are refused by name)."""
         requested = sweep.requested(getattr(self, "sweep", {}))
-        return sweep.sweep_points(base, requested, mode=self.sweep_mode, structural=structural)
+        points = sweep.sweep_points(base, requested, mode=self.sweep_mode, structural=structural)
+        for point in points:
+            hparams.check(point)
+        return points
 
     def checkpoint_root(self, experiment: str) -> Path | None:
         """This run's checkpoint directory (created; None across several processes).

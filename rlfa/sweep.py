@@ -6,20 +6,29 @@ agent's hyperparameter NamedTuple, so every point runs in ONE compiled program
 shapes (tilings, widths, orders) are structural: they belong to the config and
 run as separate programs.
 
-An experiment exposes its sweepable fields as a small frozen dataclass whose
-fields are ``tuple[str, ...]`` (so tyro gives ``--sweep.step-size 0.1/8 0.2/8``),
-then calls :func:`sweep_points`. Values may be written as ``0.1/8`` or ``5e-5``.
+A study's ``sweep`` field is :class:`Sweep` of the agent's hyperparameter
+NamedTuple, ``Sweep[DQNHParams]``: a frozen dataclass with one ``tuple[str, ...]``
+field per declared hyperparameter (so tyro gives ``--sweep.step-size 0.1/8 0.2/8``),
+its help taken from the declaration (:mod:`rlfa.hparams`), its values checked
+against the declared bounds by :func:`check_requested`. :func:`sweep_points` turns a
+base point and the requested values into the grid. Values may be written as
+``0.1/8``, ``5e-5`` or ``2**-3``.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import itertools
 import math
 import operator
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
+
+import tyro
+
+from rlfa import hparams
 
 _OPS = {ast.Div: operator.truediv, ast.Mult: operator.mul, ast.Pow: operator.pow,
         ast.Add: operator.add, ast.Sub: operator.sub}
@@ -47,6 +56,47 @@ def parse_value(field: str, text: str | float) -> float:
     if not math.isfinite(value):
         raise ValueError(f"sweep.{field} value {text!r} is invalid: must be finite.")
     return value
+
+
+class Sweep:
+    """``Sweep[HParams]``: the ``--sweep.*`` options of a hyperparameter NamedTuple.
+
+    A frozen dataclass (made once per NamedTuple) with a ``tuple[str, ...]`` field per
+    hyperparameter, empty by default, helped by the field's own docstring; its class
+    attribute ``hparams`` is the NamedTuple.
+    """
+
+    def __class_getitem__(cls, kind: type) -> type:
+        return _sweep_options(kind)
+
+
+@functools.cache
+def _sweep_options(kind: type) -> type:
+    docs = hparams.docs(kind)
+    fields = [(name, Annotated[tuple[str, ...], tyro.conf.arg(help=(
+        f"{docs.get(name, name)} Several values run side by side in one compiled program."))],
+        dataclasses.field(default=())) for name in hparams.declared(kind)]
+    options = dataclasses.make_dataclass(f"{kind.__name__}Sweep", fields, frozen=True)
+    options.__doc__ = f"Values of {kind.__name__} to run instead, all in one compiled program."
+    options.__module__ = kind.__module__
+    options.hparams = kind
+    return options
+
+
+def check_requested(sweep: Any) -> None:
+    """Refuse a requested value that is not a number or lies outside its declared bounds.
+
+    Raises:
+      ValueError: naming it, e.g. ``sweep.gamma=1.5 is invalid: must be a number in
+        [0.0, 1.0].``
+    """
+    bounds = hparams.declared(type(sweep).hparams)
+    for name, texts in requested(sweep).items():
+        for text in texts:
+            value = parse_value(name, text)
+            if not bounds[name].allows(value):
+                raise ValueError(f"sweep.{name}={value:g} is invalid: must be "
+                                 f"{bounds[name].describe()}.")
 
 
 def requested(sweep: Any) -> dict[str, tuple[str, ...]]:
@@ -106,6 +156,11 @@ def sweep_points(
     return [base._replace(**dict(zip(names, combo))) for combo in combos]
 
 
-def labels(points: Sequence[Any]) -> list[dict[str, float]]:
-    """One ``{field: value}`` dict per point (for tables and CSV columns)."""
-    return [{k: float(v) for k, v in p._asdict().items()} for p in points]
+def labels(points: Sequence[Any], varying: bool = False) -> list[dict[str, float]]:
+    """One ``{field: value}`` dict per point (for tables and CSV columns); with ``varying``,
+    only the fields whose value differs between the points."""
+    values = [{k: float(v) for k, v in p._asdict().items()} for p in points]
+    if varying:
+        fields = [k for k in values[0] if len({v[k] for v in values}) > 1] if values else []
+        values = [{k: v[k] for k in fields} for v in values]
+    return values

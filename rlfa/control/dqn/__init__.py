@@ -1,60 +1,44 @@
 """Deep Q-learning (Mnih et al. 2015), rung by rung, as one agent with static switches.
 
-* :mod:`~rlfa.control.dqn.config`: :class:`DQNConfig` (static, validated),
-  :class:`DQNHParams` (traced, sweepable) and :class:`DQNSweep` (``--sweep.*``);
-* :mod:`~rlfa.control.dqn.loss`: the loss of one transition, vmapped over a batch;
-* :mod:`~rlfa.control.dqn.agent`: the agent's pure functions (init, act, update, advance);
-* :mod:`~rlfa.control.dqn.train`: the training loop as a runner program, in named pieces;
-* :mod:`~rlfa.control.dqn.ladder`: the four rungs from online neural Q-learning to DQN;
-* :mod:`~rlfa.control.dqn.runs`: what the studies, benchmarks and notebook share (the
-  CartPole settings, study jobs, greedy returns, summaries, curves). Import it by name
-  (``from rlfa.control.dqn import runs``): it builds on :mod:`rlfa.study` and the runner,
-  which the agent itself never loads.
+* :mod:`~rlfa.control.dqn.dqn`: the algorithm top to bottom (state, per-transition
+  loss, acting, the training step as a runner program);
+* :mod:`~rlfa.control.dqn.config`: :class:`DQNConfig` (static, validated) and
+  :class:`DQNHParams` (traced, sweepable, declared with their bounds);
+* :mod:`~rlfa.control.dqn.ladder`: the rungs from online neural Q-learning to DQN;
+* :mod:`~rlfa.control.dqn.minatar_paper`: the MinAtar paper's agent and its ablations.
+
+Running many seeds of it in a study is :mod:`rlfa.dqn_study`'s.
 """
 
-from rlfa.control.dqn.agent import DQNAgent, DQNState, make_agent
-from rlfa.control.dqn.config import DQNConfig, DQNHParams, DQNSweep, check_hparams
-from rlfa.control.dqn.ladder import RUNGS, rung
-from rlfa.control.dqn.loss import batch_loss, batch_targets, bootstrap_target, transition_loss
-from rlfa.control.dqn.train import (
+from rlfa.control.dqn.config import CARTPOLE, DQNConfig, DQNHParams
+from rlfa.control.dqn.dqn import (
+    DQN,
+    DQNAgent,
     DQNCarry,
-    DQNParts,
-    DQNSetup,
-    Learn,
-    assemble,
-    build_parts,
-    gradient_updates,
+    DQNState,
+    bootstrap_target,
+    make_agent,
     make_program,
-    no_learning,
-    plan,
-    repeat_updates,
     storage_dtype,
+    transition_loss,
+    update_direction,
 )
+from rlfa.control.dqn.ladder import RUNGS, rung
 
 __all__ = [
+    "CARTPOLE",
+    "DQN",
     "RUNGS",
     "DQNAgent",
     "DQNCarry",
     "DQNConfig",
     "DQNHParams",
-    "DQNParts",
-    "DQNSetup",
     "DQNState",
-    "DQNSweep",
-    "Learn",
-    "assemble",
-    "batch_loss",
-    "batch_targets",
     "bootstrap_target",
-    "build_parts",
-    "check_hparams",
-    "gradient_updates",
     "make_agent",
     "make_program",
-    "no_learning",
-    "plan",
-    "repeat_updates",
     "rung",
     "storage_dtype",
     "transition_loss",
+    "update_direction",
 ]

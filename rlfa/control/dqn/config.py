@@ -1,9 +1,10 @@
 """What a DQN run is: its static configuration and its continuous hyperparameters.
 
-Continuous hyperparameters (:class:`DQNHParams`) are traced array leaves, so a
-sweep over them (:class:`DQNSweep`, ``--sweep.*``) compiles once; everything
-that changes shapes or code paths is a static field of the frozen
-:class:`DQNConfig`, validated when it is built, before anything compiles.
+Continuous hyperparameters (:class:`DQNHParams`, declared once with their bounds:
+:mod:`rlfa.hparams`) are traced array leaves, so a sweep over them (``--sweep.*``)
+compiles once; everything that changes shapes or code paths is a static field of
+the frozen :class:`DQNConfig`, validated when it is built, before anything compiles.
+:data:`CARTPOLE` is the main job's setting.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
-
+from rlfa import hparams as hp
 from rlfa import nets
 from rlfa.config import (
     check_choice,
@@ -22,6 +21,7 @@ from rlfa.config import (
     check_positive,
     check_positive_int,
 )
+from rlfa.hparams import Flat, Positive, ZeroToOne
 
 OPTIMIZERS = ("adam", "centered_rmsprop")
 # The longest greedy evaluation an environment's own episode cap may set (eval_max_steps=0):
@@ -30,46 +30,20 @@ MAX_EVAL_STEPS = 1_000_000
 
 
 class DQNHParams(NamedTuple):
-    """Hyperparameters that may be swept (float leaves, traced; leading grid axis when stacked).
+    """DQN's traced hyperparameters: float leaves, so a sweep over them compiles once
+    (a leading grid axis when stacked)."""
 
-    Attributes:
-      learning_rate: the optimizer's step size.
-      gamma: discount in [0, 1].
-      epsilon_start: exploration probability at step 0.
-      epsilon_end: exploration probability from ``epsilon_decay_steps`` on.
-      tau: target-update mix, ``target <- tau * online + (1 - tau) * target`` per update
-        (``DQNConfig.target_period``).
-    """
-
-    learning_rate: jax.Array
-    gamma: jax.Array
-    epsilon_start: jax.Array
-    epsilon_end: jax.Array
-    tau: jax.Array
-
-
-@dataclasses.dataclass(frozen=True)
-class DQNSweep:
-    """DQN hyperparameters to sweep (``--sweep.learning-rate 1e-3 5e-4``), every point in the
-    same compiled program; a field left empty keeps the configuration's own value."""
-
-    learning_rate: tuple[str, ...] = ()
-    """Step sizes, e.g. 1e-3 5e-4 2.5e-4."""
-    gamma: tuple[str, ...] = ()
-    """Discounts in [0, 1]."""
-    epsilon_start: tuple[str, ...] = ()
-    """Exploration probabilities at step 0, in [0, 1]."""
-    epsilon_end: tuple[str, ...] = ()
-    """Exploration probabilities after epsilon_decay_steps, in [0, 1]."""
-    tau: tuple[str, ...] = ()
-    """Target-update mixes in [0, 1] (1: hard copy every target_period steps)."""
-
-
-def check_hparams(point: DQNHParams) -> None:
-    """Refuse a grid point (e.g. from ``--sweep.*``) that :class:`DQNConfig` would refuse."""
-    check_positive("learning_rate", float(point.learning_rate))
-    for name in ("gamma", "epsilon_start", "epsilon_end", "tau"):
-        check_in_range(name, float(getattr(point, name)), 0.0, 1.0)
+    learning_rate: Positive = 2.5e-4
+    """Step size of the optimizer (Adam's or RMSProp's)."""
+    gamma: ZeroToOne = 0.99
+    """Discount factor in [0, 1]."""
+    epsilon_start: ZeroToOne = 1.0
+    """Exploration probability at step 0, in [0, 1]."""
+    epsilon_end: ZeroToOne = 0.05
+    """Exploration probability after epsilon_decay_steps, in [0, 1]."""
+    tau: ZeroToOne = 1.0
+    """Target update mix per update, in [0, 1]: 1 is a hard copy every target_period steps,
+    < 1 Polyak averaging."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,17 +99,8 @@ class DQNConfig:
     """centered_rmsprop's decay of its gradient and squared-gradient averages."""
     rmsprop_eps: float = 0.01
     """centered_rmsprop's epsilon, added to the root (the MinAtar paper: 0.01)."""
-    learning_rate: float = 2.5e-4
-    """Step size of the optimizer (Adam's or RMSProp's)."""
-    gamma: float = 0.99
-    """Discount factor in [0, 1]."""
-    epsilon_start: float = 1.0
-    """Exploration probability at step 0."""
-    epsilon_end: float = 0.05
-    """Exploration probability after epsilon_decay_steps."""
-    tau: float = 1.0
-    """Target update mix, per update: 1 is a hard copy every target_period steps, < 1 Polyak
-    averaging."""
+    hparams: Flat[DQNHParams] = DQNHParams()
+    """The traced hyperparameters (their flags: --learning-rate, --gamma, ...)."""
     num_eval_episodes: int = 10
     """Greedy episodes run at every logged point (0: no evaluation)."""
     eval_max_steps: int = 0
@@ -159,13 +124,11 @@ class DQNConfig:
         for name in ("warmup_steps", "num_eval_episodes", "eval_max_steps",
                      "learning_rate_decay_steps", "train_return_window"):
             check_nonnegative_int(name, getattr(self, name))
-        check_positive("learning_rate", self.learning_rate)
+        hp.check(self.hparams)
         check_in_range("max_grad_norm", self.max_grad_norm, 0.0, float("inf"))
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_in_range("rmsprop_decay", self.rmsprop_decay, 0.0, 1.0)
         check_positive("rmsprop_eps", self.rmsprop_eps)
-        for name in ("gamma", "epsilon_start", "epsilon_end", "tau"):
-            check_in_range(name, getattr(self, name), 0.0, 1.0)
         check_choice("replay_impl", self.replay_impl, ("rlfa", "flashbax"))
         for name in ("train_frequency", "warmup_steps"):
             if getattr(self, name) % self.num_envs:
@@ -213,6 +176,11 @@ class DQNConfig:
             raise ValueError(f"network={self.network!r} is invalid for env={self.env!r}:"
                              f" {error}") from error
 
-    def hparams(self) -> DQNHParams:
-        """This config's continuous hyperparameters as one grid point."""
-        return DQNHParams(*(jnp.float32(getattr(self, f)) for f in DQNHParams._fields))
+
+# CartPole-v1 in 100k environment steps: the main job (``python -m experiments.dqn``). The
+# step size decays linearly to 0 over the run, so the final policy stops moving.
+CARTPOLE = DQNConfig(
+    env="CartPole-v1", num_envs=4, buffer_capacity=50_000, batch_size=256, warmup_steps=1000,
+    train_frequency=4, gradient_steps=1, target_period=500, epsilon_decay_steps=20_000,
+    learning_rate_decay_steps=100_000, double=False, huber=False, num_eval_episodes=10,
+    hparams=DQNHParams(learning_rate=5e-3, epsilon_end=0.05))

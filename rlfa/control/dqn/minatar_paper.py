@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from rlfa.control.dqn.config import DQNConfig
+from rlfa.control.dqn.config import DQNConfig, DQNHParams
 from rlfa.envs.minatar import PROTOCOLS
 
 GAMES = ("Asterix", "Breakout", "Freeway", "Seaquest", "SpaceInvaders")
@@ -46,10 +46,11 @@ PAPER_FRAMES = 5_000_000
 PAPER = DQNConfig(
     env="Breakout-MinAtar-paper", network="cnn", num_envs=1, buffer_capacity=100_000,
     batch_size=32, replay_impl="rlfa", warmup_steps=5_000, train_frequency=1, gradient_steps=1,
-    target_period=1_000, epsilon_decay_steps=100_000, epsilon_start=1.0, epsilon_end=0.1,
-    learning_rate=2.5e-4, optimizer="centered_rmsprop", rmsprop_decay=0.95, rmsprop_eps=0.01,
-    max_grad_norm=0.0, gamma=0.99, huber=True, double=False, epsilon_after_warmup=True,
-    train_return_window=100, num_eval_episodes=10, eval_max_steps=5_000)
+    target_period=1_000, epsilon_decay_steps=100_000,
+    optimizer="centered_rmsprop", rmsprop_decay=0.95, rmsprop_eps=0.01, max_grad_norm=0.0,
+    huber=True, double=False, epsilon_after_warmup=True, train_return_window=100,
+    num_eval_episodes=10, eval_max_steps=5_000,
+    hparams=DQNHParams(learning_rate=2.5e-4, gamma=0.99, epsilon_start=1.0, epsilon_end=0.1))
 
 # The paper's ablations (its Figure 2): each removes one of DQN's two stabilisers. Without
 # replay the original learns from frame 0 on the newest transition alone (batch of one).
