@@ -124,7 +124,7 @@ def check(point: Any, prefix: str = "") -> None:
         value = getattr(point, name)
         for v in values(f"{prefix}{name}", value):
             if not bounds.allows(v):
-                raise ValueError(f"{prefix}{name}={v:g} is invalid: must be "
+                raise ValueError(f"{prefix}{name}={v!r} is invalid: must be "
                                  f"{bounds.describe()}.")
 
 

@@ -95,7 +95,7 @@ def check_requested(sweep: Any) -> None:
         for text in texts:
             value = parse_value(name, text)
             if not bounds[name].allows(value):
-                raise ValueError(f"sweep.{name}={value:g} is invalid: must be "
+                raise ValueError(f"sweep.{name}={value!r} is invalid: must be "
                                  f"{bounds[name].describe()}.")
 
 
