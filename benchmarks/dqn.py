@@ -9,7 +9,7 @@ Two hyperparameter sets: ``purejaxrl`` (PureJaxRL's published CartPole DQN:
 10 envs, 500k env steps, buffer 10k, batch 128, learning starts at 10k, one
 update per 10 env steps, target copied every 500, Adam 2.5e-4, epsilon 1 to
 0.05 over 250k, gamma 0.99, MLP 120-84) and ``rlfa`` (``experiments.dqn``'s
-CartPole defaults, ``rlfa.control.dqn.runs.CARTPOLE``, 100k env steps). For
+CartPole defaults, ``rlfa.control.dqn.CARTPOLE``, 100k env steps). For
 each, 1, 8 and 64 seeds run on one host device and spread over all of them (one
 per core); every case runs in a fresh process, so its peak memory (max RSS) is
 its own. Compile time is apart from run time.
@@ -49,9 +49,9 @@ import numpy as np
 from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import config as cfg
-from rlfa import report, runner
-from rlfa.control.dqn import DQNConfig, DQNSetup, make_agent, make_program, plan, runs
-from rlfa.control.dqn import train as dqn_train
+from rlfa import dqn_study, envs, report, runner
+from rlfa.control.dqn import CARTPOLE, DQN, DQNConfig, DQNHParams, make_agent, make_program
+from rlfa.hparams import traced
 from rlfa.study import absolute_paths
 from rlfa.types import Transition
 
@@ -60,9 +60,10 @@ MODULE = "benchmarks.dqn"  # what a fresh process per case runs (python -m)
 PUREJAXRL = DQNConfig(
     env="CartPole-v1", hidden=(120, 84), num_envs=10, buffer_capacity=10_000, batch_size=128,
     warmup_steps=10_000, train_frequency=10, gradient_steps=1, target_period=500,
-    epsilon_decay_steps=250_000, learning_rate=2.5e-4, epsilon_start=1.0, epsilon_end=0.05,
-    gamma=0.99, tau=1.0, double=False, huber=False, num_eval_episodes=10)
-SETTINGS = {"purejaxrl": (PUREJAXRL, 500_000), "rlfa": (runs.CARTPOLE, 100_000)}
+    epsilon_decay_steps=250_000, double=False, huber=False, num_eval_episodes=10,
+    hparams=DQNHParams(learning_rate=2.5e-4, epsilon_start=1.0, epsilon_end=0.05, gamma=0.99,
+                       tau=1.0))
+SETTINGS = {"purejaxrl": (PUREJAXRL, 500_000), "rlfa": (CARTPOLE, 100_000)}
 # Quoted, never measured by this module: PureJaxRL's own DQN at its CartPole settings.
 PUREJAXRL_REFERENCE_QUOTED = {
     "run_s": {"1": 8.4, "8": 68.1},
@@ -120,7 +121,7 @@ def case_config(settings: str, replay: str, quick: bool,
     total = total_steps or total
     dqn = dataclasses.replace(dqn, replay_impl=replay)
     if quick:
-        quick = runs.quick_dqn(dqn)
+        quick = dqn_study.quick_dqn(dqn)
         warmup = max(dqn.num_envs, quick.warmup_steps // dqn.num_envs * dqn.num_envs)
         dqn = dataclasses.replace(quick, num_envs=dqn.num_envs, warmup_steps=warmup,
                                   train_frequency=dqn.train_frequency)
@@ -136,7 +137,7 @@ def bare_update_us(dqn: DQNConfig, repeats: int, num_batches: int = 64) -> float
     out of the loop, and the "bare" update would skip work the real one does.
     """
     agent = make_agent(dqn, (4,), 2)
-    hp = dqn.hparams()
+    hp = traced(dqn.hparams)
     obs_key, next_key, init_key = jax.random.split(jax.random.key(0), 3)
     state = agent.init(init_key, jnp.zeros(4))
     shape = (num_batches, dqn.batch_size)
@@ -158,25 +159,27 @@ def bare_update_us(dqn: DQNConfig, repeats: int, num_batches: int = 64) -> float
     return best / repeats * 1e6
 
 
-def _sample_only(dqn: DQNConfig, parts: dqn_train.DQNParts) -> dqn_train.Learn:
-    """Every gradient step's mini-batch sampling, but no update."""
-
-    def touch(agent_state, hp, batch):  # use the batch, so the sampling is not optimised away
-        return agent_state, sum(jnp.sum(x.astype(jnp.float32)) for x in jax.tree.leaves(batch))
-
-    return dqn_train.repeat_updates(dqn, parts.buffer, touch)
+def _touch_batch(state, hp, batch):
+    """An update that only reads its mini-batch (so the sampling is not optimised away)."""
+    return state, {"loss": sum(jnp.sum(x.astype(jnp.float32)) for x in jax.tree.leaves(batch))}
 
 
-def loop_variant(dqn: DQNConfig, mode: str) -> DQNSetup:
+def _no_update(state, hp, batch):
+    return state, {"loss": jnp.float32(0.0)}
+
+
+def loop_variant(dqn: DQNConfig, mode: str) -> DQN:
     """The training program (``train``), or, to profile the loop by subtraction, the same
     loop ``no_update`` (everything but the gradient updates: acting, environments, replay
     writes and mini-batch sampling) or ``act`` (the ceiling: environments stepped with
-    actions chosen by the network's forward pass, nothing else)."""
+    actions chosen by the network's forward pass, nothing stored, nothing learnt)."""
     if mode == "train":
         return make_program(dqn)
-    parts = dqn_train.build_parts(dqn, store=mode != "act")
-    learn = _sample_only(dqn, parts) if mode == "no_update" else dqn_train.no_learning
-    return dqn_train.assemble(dqn, parts, learn)
+    env, env_params = envs.make(dqn.env)
+    agent = make_agent(dqn, tuple(env.observation_space(env_params).shape), env.num_actions)
+    if mode == "no_update":
+        return make_program(dqn, agent._replace(update=_touch_batch))
+    return make_program(dataclasses.replace(dqn, replay=False), agent._replace(update=_no_update))
 
 
 def run_case(case: dict) -> dict:
@@ -185,22 +188,22 @@ def run_case(case: dict) -> dict:
                              case.get("total_steps"))
     if case["mode"] == "bare":
         return {**case, "us_per_update": bare_update_us(dqn, 50 if case["quick"] else 2000)}
-    setup = loop_variant(dqn, case["mode"])
-    steps_per_log, env_steps = plan(dqn, total, case["num_logs"])
+    built = loop_variant(dqn, case["mode"])
+    steps_per_log, env_steps = dqn_study.plan(dqn, total, case["num_logs"])
     num_devices = 1 if case["devices"] == "one" else None
-    results = runner.run(setup.program, runner.stack_hparams([dqn.hparams()]), seed=0,
+    results = runner.run(built.program, runner.stack_hparams([dqn.hparams]), seed=0,
                          num_seeds=case["seeds"], num_logs=case["num_logs"],
                          steps_per_log=steps_per_log, num_devices=num_devices, progress=False)
     train_steps = steps_per_log * case["num_logs"]
     updates = train_steps * dqn.gradient_steps if case["mode"] == "train" else 0
     seeds = case["seeds"]
-    final = runs.greedy_return(results.metrics)[0, :, -1]
+    final = dqn_study.greedy_return(results.metrics)[0, :, -1]
     return {**case, "num_devices": results.num_devices, "env_steps_per_seed": int(env_steps[-1]),
             "updates_per_seed": updates, "compile_s": results.compile_s, "run_s": results.run_s,
             "env_steps_per_s": env_steps[-1] * seeds / results.run_s,
             "updates_per_s": updates * seeds / results.run_s,
             "us_per_train_step": results.run_s / train_steps * 1e6,
-            "replay_mb_total": setup.replay_nbytes * seeds / 2**20,
+            "replay_mb_total": built.replay_nbytes * seeds / 2**20,
             "final_greedy_return": float(np.nanmean(final)) if case["mode"] == "train" else None,
             "peak_rss_mb": harness.peak_rss_mb()}
 

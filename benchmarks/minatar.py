@@ -5,7 +5,7 @@
         --torch-script /path/to/MinAtar/examples/dqn.py   # both, interleaved
     python -m benchmarks.minatar --quick          # seconds, for tests
 
-The agent is :func:`rlfa.control.dqn.minatar.paper_config` on one game (Breakout by
+The agent is :func:`rlfa.control.dqn.minatar_paper.paper_config` on one game (Breakout by
 default), the paper's protocol: one update per frame on a batch of 32 from a
 100k-transition replay, 5,000 uniformly random frames first, centered RMSProp,
 the target network copied every 1,000 frames. Only the greedy evaluation rlfa
@@ -64,9 +64,10 @@ import numpy as np
 from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import config as cfg
-from rlfa import report, runner
-from rlfa.control.dqn import DQNConfig, make_agent, runs
-from rlfa.control.dqn.minatar import GAMES, PAPER_FRAMES, paper_config
+from rlfa import dqn_study, report, runner
+from rlfa.control.dqn import DQNConfig, make_agent
+from rlfa.control.dqn.minatar_paper import GAMES, PAPER_FRAMES, paper_config
+from rlfa.hparams import traced
 from rlfa.study import absolute_paths
 from rlfa.types import Transition
 
@@ -137,7 +138,7 @@ class BenchmarkConfig:
     """torch.set_num_threads values to time the original with."""
     vectorize: bool | None = None
     """vmap a device's seeds (True) or run them one after another (False); default: what the
-    MinAtar study does (one after another on CPU, see rlfa.control.dqn.runs.vectorize_runs)."""
+    MinAtar study does (one after another on CPU, see rlfa.dqn_study.vectorize_runs)."""
     profile: tuple[int, ...] = (1, 8)
     """Seed counts at which to also time the loop without updates and acting alone (capped;
     at 1 seed a bare update too); empty: no profile."""
@@ -206,7 +207,7 @@ def bare_update_us(dqn: DQNConfig, repeats: int, num_batches: int = 64) -> float
 
     env, params = envs.make(dqn.env)
     obs_shape = tuple(env.observation_space(params).shape)
-    agent, hp = make_agent(dqn, obs_shape, env.num_actions), dqn.hparams()
+    agent, hp = make_agent(dqn, obs_shape, env.num_actions), traced(dqn.hparams)
     obs_key, next_key, action_key, init_key = jax.random.split(jax.random.key(0), 4)
     state = agent.init(init_key, jnp.zeros(obs_shape, bool))
     shape = (num_batches, dqn.batch_size)
@@ -240,11 +241,11 @@ def run_rlfa(case: dict) -> dict:
                 "peak_rss_mb": harness.peak_rss_mb()}
     from benchmarks.dqn import loop_variant  # the train / no_update / act loops
 
-    setup = loop_variant(dqn, case["mode"])
+    built = loop_variant(dqn, case["mode"])
     chunks, seeds = case["chunks"], case["seeds"]
-    vectorize = runs.vectorize_runs() if case["vectorize"] is None else case["vectorize"]
+    vectorize = dqn_study.vectorize_runs() if case["vectorize"] is None else case["vectorize"]
     stamps = []
-    results = runner.run(setup.program, runner.stack_hparams([dqn.hparams()]), seed=0,
+    results = runner.run(built.program, runner.stack_hparams([dqn.hparams]), seed=0,
                          num_seeds=seeds, num_logs=chunks, vectorize=vectorize,
                          steps_per_log=case["learning_frames"] // chunks, logs_per_chunk=1,
                          progress=False, on_chunk=lambda *_: stamps.append(time.perf_counter()))
@@ -256,7 +257,7 @@ def run_rlfa(case: dict) -> dict:
             "learning_s": learning_s, "frames_per_s": timed_frames / learning_s,
             "us_per_frame": learning_s / timed_frames * 1e6,
             "compile_and_warmup_s": results.compile_s, "run_s": results.run_s,
-            "replay_mb_total": setup.replay_nbytes * seeds / 2**20,
+            "replay_mb_total": built.replay_nbytes * seeds / 2**20,
             "train_return": float(np.nanmean(train_return)) if case["mode"] == "train" else None,
             "peak_rss_mb": harness.peak_rss_mb(), "xla_flags": os.environ.get("XLA_FLAGS", "")}
 

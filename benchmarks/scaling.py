@@ -122,7 +122,7 @@ class ScalingConfig:
 
 def _dqn_config():
     """experiments.dqn's CartPole agent, with a buffer that fits 1024 seeds and no evaluation."""
-    from rlfa.control.dqn.runs import CARTPOLE
+    from rlfa.control.dqn import CARTPOLE
 
     return dataclasses.replace(CARTPOLE, buffer_capacity=10_000, num_eval_episodes=0)
 
@@ -157,11 +157,12 @@ def build(workload: str, budget: int):
             actions=control.sarsa_actions(), block_steps=MC_BLOCK_STEPS)
         hparams = control.ControlHParams(0.5 / 8, 0.0, 1.0)
         return program, hparams, steps_per_log, 0
-    from rlfa.control.dqn import make_program, plan
+    from rlfa.control.dqn import make_program
+    from rlfa.dqn_study import plan
 
     dqn = _dqn_config()
     steps_per_log, _ = plan(dqn, dqn.warmup_steps + budget, NUM_LOGS)
-    return make_program(dqn).program, dqn.hparams(), steps_per_log, dqn.gradient_steps
+    return make_program(dqn).program, dqn.hparams, steps_per_log, dqn.gradient_steps
 
 
 def env_steps_done(workload: str, results: runner.Results, steps_per_log: int,

@@ -99,10 +99,10 @@ DQN_CONFIG = {"env": "CartPole-v1", "hidden": (8,), "num_envs": 2, "buffer_capac
 @functools.cache  # each call compiles; the clean two-seed run is shared by two tests
 def run_dqn(num_seeds: int, learning_rates=(1e-3,)):
     config = dqn.DQNConfig(**DQN_CONFIG)
-    setup = dqn.make_program(config)
-    hparams = runner.stack_hparams([config.hparams()._replace(learning_rate=jnp.float32(lr))
+    built = dqn.make_program(config)
+    hparams = runner.stack_hparams([config.hparams._replace(learning_rate=jnp.float32(lr))
                                     for lr in learning_rates])
-    return runner.run(setup.program, hparams, seed=5, num_seeds=num_seeds, num_logs=2,
+    return runner.run(built.program, hparams, seed=5, num_seeds=num_seeds, num_logs=2,
                       steps_per_log=6, logs_per_chunk=1, progress=False)
 
 

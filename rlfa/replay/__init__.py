@@ -8,7 +8,7 @@ contract. ``python -m benchmarks.dqn --replays rlfa flashbax`` measured them
 end to end at PureJaxRL's CartPole settings and found no clear difference
 (everything but the gradient update cost 27-28 us per train step with either),
 so the library follows flashbax there. The MinAtar paper's agent
-(:mod:`rlfa.control.dqn.minatar`) takes ``"rlfa"``: with one environment and a
+(:mod:`rlfa.control.dqn.minatar_paper`) takes ``"rlfa"``: with one environment and a
 100,000-frame buffer, XLA copies flashbax's whole buffer on every write
 (5.5 ms of a 5.5 ms frame), while rlfa's write stays in place.
 """

@@ -19,8 +19,9 @@ def test_full_default_covers_the_issue():
     assert total == 500_000
     assert (pj.num_envs, pj.buffer_capacity, pj.batch_size) == (10, 10_000, 128)
     assert (pj.warmup_steps, pj.train_frequency, pj.target_period) == (10_000, 10, 500)
-    assert (pj.learning_rate, pj.epsilon_end, pj.epsilon_decay_steps) == (2.5e-4, 0.05, 250_000)
-    assert pj.hidden == (120, 84) and pj.gamma == 0.99
+    assert (pj.hparams.learning_rate, pj.hparams.epsilon_end, pj.epsilon_decay_steps) == \
+        (2.5e-4, 0.05, 250_000)
+    assert pj.hidden == (120, 84) and pj.hparams.gamma == 0.99
 
 
 def test_analysis_ratios():

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from experiments import dqn as exp
-from rlfa.control.dqn import DQNConfig, DQNSweep, runs
+from rlfa import dqn_study
+from rlfa.control.dqn import DQNConfig, DQNHParams
+from rlfa.sweep import Sweep
 
 
 def check_quick_run_writes_results(path):
@@ -17,7 +19,7 @@ def check_quick_run_writes_results(path):
     assert summary["env"] == "CartPole-v1" and summary["num_seeds"] == 2
     finals = summary["final_greedy_return_per_seed"]
     assert len(finals) == 2 and all(r >= 1 for r in finals)  # CartPole pays 1 per step
-    assert summary["final_greedy_return"]["mean"] == pytest.approx(np.mean(finals))
+    assert summary["final_greedy_return"]["mean"]["value"] == pytest.approx(np.mean(finals))
     assert summary["env_steps_per_seed"] == exp.QUICK_STEPS
     assert summary["replay_bytes_per_seed"] == 500 * (4 * 4 * 2 + 4 + 4 + 1 + 1) + 8
     assert summary["compile_s"] > 0 and summary["run_s"] > 0
@@ -51,13 +53,13 @@ def test_unknown_env_lists_the_valid_ones():
 
 def test_training_without_evaluation_is_refused():
     with pytest.raises(ValueError, match="num_eval_episodes=0"):
-        runs.train(DQNConfig(num_eval_episodes=0), num_seeds=1, total_steps=20_000, num_logs=1)
+        dqn_study.train(DQNConfig(num_eval_episodes=0), num_seeds=1, total_steps=20_000, num_logs=1)
 
 
 def test_a_sweep_runs_every_point_in_one_program_with_one_headline_each(tmp_path):
     path = exp.STUDY.run(exp.ExperimentConfig(
         quick=True, out=str(tmp_path), progress=False, num_seeds=1,
-        sweep=DQNSweep(learning_rate=("1e-3", "5e-4"))))
+        sweep=Sweep[DQNHParams](learning_rate=("1e-3", "5e-4"))))
     summary = json.loads((path / "summary.json").read_text())
     assert len(summary["timings"]) == 1  # both points in one compiled program
     assert list(summary["headlines"]) == ["CartPole-v1: DQN (learning_rate=0.001)",
@@ -69,4 +71,4 @@ def test_a_sweep_runs_every_point_in_one_program_with_one_headline_each(tmp_path
 
 def test_a_swept_value_is_validated_like_the_config_s_own():
     with pytest.raises(ValueError, match="gamma=1.5"):
-        exp.ExperimentConfig(sweep=DQNSweep(gamma=("0.9", "1.5")))
+        exp.ExperimentConfig(sweep=Sweep[DQNHParams](gamma=("0.9", "1.5")))

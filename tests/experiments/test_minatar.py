@@ -11,9 +11,19 @@ import pytest
 
 from experiments import minatar as exp
 from rlfa import envs
-from rlfa.control.dqn import DQNConfig, DQNSweep, make_agent, make_program, runs, storage_dtype
-from rlfa.control.dqn.minatar import PAPER, PAPER_FRAMES, RUNGS, paper_config
-from rlfa.control.dqn.train import RecentReturns, record_returns
+from rlfa import dqn_study
+from rlfa.control.dqn import (
+    DQNConfig,
+    DQNHParams,
+    RecentReturns,
+    make_agent,
+    make_program,
+    record_returns,
+    storage_dtype,
+)
+from rlfa.control.dqn.minatar_paper import PAPER, PAPER_FRAMES, RUNGS, paper_config
+from rlfa.hparams import traced
+from rlfa.sweep import Sweep
 
 QUICK_RUNGS = ("DQN", "no replay")
 
@@ -59,7 +69,7 @@ def test_rungs_differ_in_replay_target_and_the_no_replay_warm_up_only():
     dqn = configs["DQN"]
     assert (dqn.batch_size, dqn.buffer_capacity, dqn.target_period, dqn.train_frequency,
             dqn.gradient_steps, dqn.num_envs) == (32, 100_000, 1_000, 1, 1, 1)
-    assert (dqn.optimizer, dqn.learning_rate, dqn.huber, dqn.double, dqn.max_grad_norm) == \
+    assert (dqn.optimizer, dqn.hparams.learning_rate, dqn.huber, dqn.double, dqn.max_grad_norm) == \
         ("centered_rmsprop", 2.5e-4, True, False, 0.0)
     assert dqn.train_return_window == 100 and PAPER_FRAMES == 5_000_000
 
@@ -75,15 +85,16 @@ def test_epsilon_decays_over_the_100k_frames_after_the_random_ones(rung, frames_
     agent = make_agent(config, (10, 10, 4), 6)
     state = agent.init(jax.random.key(1), jnp.zeros((10, 10, 4)))
     for frames, epsilon in frames_epsilon:
-        got = agent.epsilon(state._replace(steps=jnp.int32(frames)), config.hparams())
+        got = agent.epsilon(state._replace(steps=jnp.int32(frames)), traced(config.hparams))
         assert float(got) == pytest.approx(epsilon, abs=1e-6), frames
 
 
 def test_epsilon_counts_from_step_0_by_default():
-    config = DQNConfig(warmup_steps=1_000, epsilon_decay_steps=10_000, epsilon_end=0.1)
+    config = DQNConfig(warmup_steps=1_000, epsilon_decay_steps=10_000,
+                       hparams=DQNHParams(epsilon_end=0.1))
     agent = make_agent(config, (4,), 2)
     state = agent.init(jax.random.key(1), jnp.zeros(4))
-    got = agent.epsilon(state._replace(steps=jnp.int32(5_000)), config.hparams())
+    got = agent.epsilon(state._replace(steps=jnp.int32(5_000)), traced(config.hparams))
     assert float(got) == pytest.approx(0.55)
 
 
@@ -109,18 +120,18 @@ def test_recent_returns_keep_the_last_window_in_order_of_finishing():
 
 
 def test_no_replay_learns_from_the_first_frame_on_the_newest_transition():
-    setup = make_program(paper_config("Breakout", "no replay", num_eval_episodes=0))
-    hp = PAPER.hparams()
-    carry = setup.program.init(jax.random.key(3), hp)
+    built = make_program(paper_config("Breakout", "no replay", num_eval_episodes=0))
+    hp = traced(PAPER.hparams)
+    carry = built.program.init(jax.random.key(3), hp)
     assert carry.buffer is None and int(carry.agent.steps) == 0  # no warm-up, no buffer
-    after = setup.program.step(carry, hp)
+    after = built.program.step(carry, hp)
     assert int(after.agent.steps) == 1
     moved = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), carry.agent.params,
                          after.agent.params)
     assert any(jax.tree.leaves(moved))  # one update in the first frame
     assert jax.tree.all(jax.tree.map(jnp.array_equal, carry.agent.target_params,
                                      after.agent.target_params))  # target kept, not yet copied
-    metrics = setup.program.log(after, hp)
+    metrics = built.program.log(after, hp)
     assert float(metrics["train_episodes"]) == 0 and np.isnan(metrics["recent_train_return"])
 
 
@@ -150,7 +161,7 @@ def test_defaults_are_the_paper_s():
     (dict(num_seeds=0), "num_seeds=0"),
     (dict(frames=0), "frames=0"),
     (dict(dqn=dataclasses.replace(PAPER, env="Breakout-MinAtar-gymnax")), "--games"),
-    (dict(sweep=DQNSweep(epsilon_end=("0.1", "1.5"))), "epsilon_end=1.5"),
+    (dict(sweep=Sweep[DQNHParams](epsilon_end=("0.1", "1.5"))), "epsilon_end=1.5"),
     (dict(dqn=dataclasses.replace(PAPER, train_return_window=0)), "train_return_window=0"),
 ])
 def test_bad_config(kwargs, match):
@@ -195,10 +206,11 @@ def test_breakout_learns_beyond_a_random_policy_in_12k_frames():
     # the last 100 training episodes' mean return was 1.6-2.0 per seed, the greedy return
     # 1.0-1.6; at 20k frames 2.6-3.0 and 2.9-4.4.
     config = paper_config("Breakout", num_envs=8, train_frequency=8, warmup_steps=1_000,
-                          buffer_capacity=10_000, epsilon_decay_steps=10_000, epsilon_end=0.05,
-                          epsilon_after_warmup=False, optimizer="adam", learning_rate=1e-3,
-                          num_eval_episodes=8, eval_max_steps=1_000)
-    run = runs.train(config, num_seeds=3, total_steps=12_000, num_logs=1, progress=False)
+                          buffer_capacity=10_000, epsilon_decay_steps=10_000,
+                          epsilon_after_warmup=False, optimizer="adam", num_eval_episodes=8,
+                          eval_max_steps=1_000,
+                          hparams=PAPER.hparams._replace(epsilon_end=0.05, learning_rate=1e-3))
+    run = dqn_study.train(config, num_seeds=3, total_steps=12_000, num_logs=1, progress=False)
     recent = run.results.metrics["recent_train_return"][0, :, -1]  # [seed]
     assert (run.results.metrics["train_episodes"][0, :, -1] > 100).all()
     assert recent.mean() > 2 * RANDOM_BREAKOUT_RETURN, recent  # epsilon-greedy, as they ran

@@ -72,8 +72,8 @@ class DQNCarry(NamedTuple):
         episode (NaN until one finishes).
       loss: float ``[]``, the last update's loss.
       key, eval_key: the training key stream, and the evaluation's (never split by training).
-      recent: with ``train_return_window``, ``(returns [window], count [])``: a ring of the
-        last finished training episodes' returns (NaN where none yet) and how many finished.
+      recent: with ``train_return_window``, the last finished training episodes'
+        returns (:class:`RecentReturns`; None when not tracked).
     """
 
     agent: DQNState
@@ -85,7 +85,25 @@ class DQNCarry(NamedTuple):
     loss: jax.Array
     key: jax.Array
     eval_key: jax.Array
-    recent: tuple[jax.Array, jax.Array] | None = None
+    recent: RecentReturns | None = None
+
+
+class RecentReturns(NamedTuple):
+    """A ring of the returns of a seed's last finished training episodes: ``returns``,
+    float32 ``[window]`` (NaN in slots no episode has filled yet), and ``count``, int32
+    ``[]``, the training episodes finished so far (the next slot is ``count % window``)."""
+
+    returns: jax.Array
+    count: jax.Array
+
+
+def record_returns(recent: RecentReturns, done: jax.Array, ret: jax.Array) -> RecentReturns:
+    """``recent`` with the returns ``ret [n]`` of the environments that just finished
+    (``done [n]``) written in environment order (at most ``window`` of them per call)."""
+    window = recent.returns.shape[0]
+    slot = (recent.count + jnp.cumsum(done) - 1) % window
+    returns = recent.returns.at[jnp.where(done, slot, window)].set(ret, mode="drop")
+    return RecentReturns(returns, recent.count + done.sum(dtype=jnp.int32))
 
 
 class DQNAgent(NamedTuple):
@@ -253,12 +271,8 @@ def make_program(config: DQNConfig, agent: DQNAgent | None = None) -> DQN:
         transitions = Transition(carry.obs.astype(obs_dtype), actions, r, term, trunc,
                                  info["final_observation"].astype(obs_dtype))
         done, ret = term | trunc, carry.episode_return + r
-        if carry.recent is not None:  # write the finished returns in environment order
-            returns, count = carry.recent
-            window = returns.shape[0]
-            slot = jnp.where(done, (count + jnp.cumsum(done) - 1) % window, window)
-            carry = carry._replace(recent=(returns.at[slot].set(ret, mode="drop"),
-                                           count + done.sum(dtype=jnp.int32)))
+        if carry.recent is not None:
+            carry = carry._replace(recent=record_returns(carry.recent, done, ret))
         return carry._replace(
             env_state=env_state, obs=obs,
             buffer=buffer.add_batch(carry.buffer, transitions) if buffer else None,
@@ -269,7 +283,7 @@ def make_program(config: DQNConfig, agent: DQNAgent | None = None) -> DQN:
         net_key, reset_key, warm_key, train_key, eval_key = jax.random.split(key, 5)
         obs, env_state = jax.vmap(env.reset, (0, None))(jax.random.split(reset_key, n),
                                                         env_params)
-        recent = ((jnp.full(config.train_return_window, jnp.nan), jnp.int32(0))
+        recent = (RecentReturns(jnp.full(config.train_return_window, jnp.nan), jnp.int32(0))
                   if config.train_return_window else None)
         carry = DQNCarry(agent.init(net_key, obs[0]), buffer.init(item) if buffer else None,
                          env_state, obs, jnp.zeros(n), jnp.full(n, jnp.nan), jnp.float32(jnp.nan),
@@ -320,8 +334,8 @@ def make_program(config: DQNConfig, agent: DQNAgent | None = None) -> DQN:
         metrics = {"env_steps": carry.agent.steps, "epsilon": agent.epsilon(carry.agent, hp),
                    "loss": carry.loss, "train_return": jnp.nanmean(carry.last_return)}
         if carry.recent is not None:
-            metrics.update(recent_train_return=jnp.nanmean(carry.recent[0]),
-                           train_episodes=carry.recent[1])
+            metrics.update(recent_train_return=jnp.nanmean(carry.recent.returns),
+                           train_episodes=carry.recent.count)
         if config.num_eval_episodes:
             def greedy(obs):
                 return jnp.argmax(agent.q_values(carry.agent.params, obs), axis=-1)

@@ -1,13 +1,13 @@
 """The DQN agent: config validation, the loss against hand-computed targets, target timing."""
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rlfa.control.dqn import DQNConfig, make_agent, make_program, plan
+from rlfa.control.dqn import DQNConfig, DQNHParams, make_agent, make_program
+from rlfa.dqn_study import plan
+from rlfa.hparams import traced
 from rlfa.types import Transition
 
 
@@ -20,15 +20,15 @@ def key_reuse_checked():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(env="CartPole-v9"), "env='CartPole-v9'.*CartPole-v1"),
-    (dict(gamma=1.5), "gamma=1.5"),
-    (dict(gamma=-0.1), "gamma=-0.1"),
-    (dict(learning_rate=0.0), "learning_rate=0.0"),
-    (dict(learning_rate=-1e-3), "learning_rate=-0.001"),
+    (dict(hparams=DQNHParams(gamma=1.5)), "gamma=1.5"),
+    (dict(hparams=DQNHParams(gamma=-0.1)), "gamma=-0.1"),
+    (dict(hparams=DQNHParams(learning_rate=0.0)), "learning_rate=0.0"),
+    (dict(hparams=DQNHParams(learning_rate=-1e-3)), "learning_rate=-0.001"),
     (dict(target_period=0), "target_period=0"),
     (dict(batch_size=256, buffer_capacity=100, warmup_steps=300), "batch_size=256"),
     (dict(batch_size=128, warmup_steps=100), "warmup_steps=100"),
     (dict(num_envs=4, train_frequency=10), "train_frequency=10"),
-    (dict(tau=2.0), "tau=2.0"),
+    (dict(hparams=DQNHParams(tau=2.0)), "tau=2.0"),
     (dict(network="rnn"), "network='rnn'"),
     (dict(num_envs=0), "num_envs=0"),
     (dict(double=True, target_net=False), r"double=True.*target_net=False"),
@@ -54,7 +54,7 @@ def test_discrete_environments_are_accepted(env):
 def test_online_rung_needs_no_warmup_or_buffer():
     config = DQNConfig(replay=False, target_net=False, warmup_steps=0, num_envs=1,
                        train_frequency=1, batch_size=10**6)
-    assert config.hparams().gamma == np.float32(0.99)
+    assert traced(config.hparams).gamma == np.float32(0.99)
 
 
 def test_observation_shape_the_network_cannot_take():
@@ -84,7 +84,8 @@ def _batch():
 
 @pytest.mark.parametrize("double, huber", [(False, False), (True, False), (False, True)])
 def test_loss_matches_hand_computed_targets(double, huber):
-    config = DQNConfig(hidden=(8,), double=double, huber=huber, gamma=0.9)
+    config = DQNConfig(hidden=(8,), double=double, huber=huber,
+                       hparams=DQNHParams(gamma=0.9))
     agent = make_agent(config, (4,), 2)
     state = agent.init(jax.random.key(3), jnp.zeros(4))
     # a target network different from the online one
@@ -103,12 +104,13 @@ def test_loss_matches_hand_computed_targets(double, huber):
         expected = np.mean(np.where(np.abs(error) <= 1, 0.5 * error**2, np.abs(error) - 0.5))
     else:
         expected = np.mean(0.5 * error**2)
-    _, metrics = agent.update(state, config.hparams(), batch)
+    _, metrics = agent.update(state, traced(config.hparams), batch)
     np.testing.assert_allclose(metrics["loss"], expected, rtol=1e-5)
 
 
 def test_without_target_network_bootstraps_from_online():
-    config = DQNConfig(hidden=(8,), target_net=False, replay=False, warmup_steps=0, gamma=0.9)
+    config = DQNConfig(hidden=(8,), target_net=False, replay=False, warmup_steps=0,
+                       hparams=DQNHParams(gamma=0.9))
     agent = make_agent(config, (4,), 2)
     state = agent.init(jax.random.key(3), jnp.zeros(4))
     assert state.target_params is None
@@ -116,7 +118,7 @@ def test_without_target_network_bootstraps_from_online():
     q_tm1 = np.asarray(agent.q_values(state.params, batch.obs_tm1))
     q_t = np.asarray(agent.q_values(state.params, batch.obs_t)).max(1)
     y = np.array([1.0, 0.5, -1.0]) + 0.9 * np.array([1.0, 0.0, 1.0]) * q_t
-    _, metrics = agent.update(state, config.hparams(), batch)
+    _, metrics = agent.update(state, traced(config.hparams), batch)
     np.testing.assert_allclose(metrics["loss"],
                                np.mean(0.5 * (y - q_tm1[np.arange(3), [0, 1, 1]]) ** 2), rtol=1e-5)
 
@@ -124,7 +126,7 @@ def test_without_target_network_bootstraps_from_online():
 def test_update_moves_online_only_and_advance_copies_at_exact_steps():
     config = DQNConfig(hidden=(8,), target_period=500)
     agent = make_agent(config, (4,), 2)
-    hp = config.hparams()
+    hp = traced(config.hparams)
     state = agent.init(jax.random.key(0), jnp.zeros(4))
     initial = state.params
     state, _ = agent.update(state, hp, _batch())
@@ -146,9 +148,9 @@ def test_target_period_below_train_frequency_applies_every_update_due(tau):
     # 2 envs x 2 vectorised steps: the counter moves 4 environment steps per train step; the
     # target is due at every multiple of 3 of it, so 1, 1, 2, 1, 1, 2, ... updates per train step
     config = DQNConfig(hidden=(8,), num_envs=2, train_frequency=4, warmup_steps=128,
-                       target_period=3, tau=tau, learning_rate=1e-2)
+                       target_period=3, hparams=DQNHParams(tau=tau, learning_rate=1e-2))
     agent = make_agent(config, (4,), 2)
-    hp = config.hparams()
+    hp = traced(config.hparams)
     state = agent.init(jax.random.key(0), jnp.zeros(4))
     for updates_due in [1, 1, 2, 1, 1, 2, 1, 1, 2]:
         state, _ = agent.update(state, hp, _batch())  # a new online network every train step
@@ -167,13 +169,13 @@ def test_target_period_below_train_frequency_applies_every_update_due(tau):
 
 
 def test_act_is_greedy_at_epsilon_zero_and_uniform_at_one():
-    config = DQNConfig(hidden=(8,), epsilon_start=0.0, epsilon_end=0.0)
+    config = DQNConfig(hidden=(8,), hparams=DQNHParams(epsilon_start=0.0, epsilon_end=0.0))
     agent = make_agent(config, (4,), 2)
     state = agent.init(jax.random.key(1), jnp.zeros(4))
     obs = jax.random.normal(jax.random.key(2), (64, 4))
     greedy = np.asarray(agent.q_values(state.params, obs)).argmax(1)
-    np.testing.assert_array_equal(agent.act(state, config.hparams(), obs, jax.random.key(3)),
+    np.testing.assert_array_equal(agent.act(state, traced(config.hparams), obs, jax.random.key(3)),
                                   greedy)
-    hp = dataclasses.replace(config, epsilon_start=1.0).hparams()
+    hp = traced(config.hparams._replace(epsilon_start=1.0))
     actions = np.asarray(agent.act(state, hp, jnp.zeros((4000, 4)), jax.random.key(4)))
     assert abs(actions.mean() - 0.5) < 0.05  # uniform exploration over two actions

@@ -35,9 +35,9 @@ VARIANTS = {
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_full_program_passes_the_key_reuse_checker(variant):
     config = DQNConfig(**{**TINY, **VARIANTS[variant]})
-    setup = make_program(config)
+    built = make_program(config)
     with jax.debug_key_reuse(True):
-        results = runner.run(setup.program, runner.stack_hparams([config.hparams()]), seed=3,
+        results = runner.run(built.program, runner.stack_hparams([config.hparams]), seed=3,
                              num_seeds=2, num_logs=2, steps_per_log=2, logs_per_chunk=1,
                              num_devices=1, progress=False)
     assert np.all(results.metrics["env_steps"][0] == config.warmup_steps

@@ -8,8 +8,7 @@ import numpy as np
 import optax
 import pytest
 
-from rlfa.control.dqn import DQNConfig
-from rlfa.control.dqn.agent import update_direction
+from rlfa.control.dqn import DQNConfig, update_direction
 
 
 def torch_centered_rmsprop(params, grads_seq, lr, alpha, eps):

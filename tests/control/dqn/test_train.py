@@ -10,7 +10,9 @@ from flax import struct
 from gymnax.environments import environment, spaces
 
 from rlfa import envs, runner
-from rlfa.control.dqn import DQNConfig, make_program, plan
+from rlfa.control.dqn import DQNConfig, DQNHParams, make_program
+from rlfa.dqn_study import plan
+from rlfa.hparams import traced
 from rlfa.control.evaluation import greedy_returns
 
 
@@ -93,24 +95,24 @@ for _name, _params in PROBES.items():
 # Two vectorised steps and two updates per train step: every loop path is exercised.
 PROBE_CONFIG = DQNConfig(env="ProbeMix-test", hidden=(16,), num_envs=2, buffer_capacity=512,
                          batch_size=32, warmup_steps=64, train_frequency=4, gradient_steps=2,
-                         target_period=50, epsilon_start=1.0, epsilon_end=0.1,
-                         epsilon_decay_steps=500, learning_rate=3e-3, gamma=0.5,
-                         num_eval_episodes=2)
+                         target_period=50, epsilon_decay_steps=500, num_eval_episodes=2,
+                         hparams=DQNHParams(learning_rate=3e-3, gamma=0.5, epsilon_start=1.0,
+                                            epsilon_end=0.1))
 PROBE_OBS, PROBE_Q = [[0.0], [1.0], [-1.0]], [0.5, 1.0, 2.0]
 
 
 def _train(config, total_steps, num_seeds=1, num_logs=2, vectorize=True):
-    setup = make_program(config)
+    built = make_program(config)
     steps_per_log, _ = plan(config, total_steps, num_logs)
-    return setup, runner.run(setup.program, runner.stack_hparams([config.hparams()]), seed=0,
+    return built, runner.run(built.program, runner.stack_hparams([config.hparams]), seed=0,
                              num_seeds=num_seeds, num_logs=num_logs,
                              steps_per_log=steps_per_log, progress=False, num_devices=1,
                              vectorize=vectorize)
 
 
-def _probe_q(setup, results, seed=0):
+def _probe_q(built, results, seed=0):
     params = jax.tree.map(lambda x: x[0, seed], results.final.agent.params)
-    return np.asarray(setup.agent.q_values(params, jnp.array(PROBE_OBS)))
+    return np.asarray(built.agent.q_values(params, jnp.array(PROBE_OBS)))
 
 
 @pytest.fixture(scope="module")
@@ -176,12 +178,12 @@ def test_target_updates_in_environment_steps_summed_over_environments():
     after the warm-up's 64, at its end, from the online network its gradient steps left."""
     tau = 0.3
     config = dataclasses.replace(PROBE_CONFIG, num_envs=2, warmup_steps=64, train_frequency=4,
-                                 gradient_steps=2, target_period=3, tau=tau,
-                                 num_eval_episodes=0)
-    setup = make_program(config)
-    hp = config.hparams()
-    carry = jax.jit(setup.program.init)(jax.random.key(2), hp)
-    step = jax.jit(setup.program.step)
+                                 gradient_steps=2, target_period=3, num_eval_episodes=0,
+                                 hparams=PROBE_CONFIG.hparams._replace(tau=tau))
+    built = make_program(config)
+    hp = traced(config.hparams)
+    carry = jax.jit(built.program.init)(jax.random.key(2), hp)
+    step = jax.jit(built.program.step)
     assert int(carry.agent.steps) == 64
     for updates_due in [1, 2, 1, 1, 2, 1]:  # (64, 68] holds 66, (68, 72] 69 and 72, ...
         old = carry.agent.target_params
@@ -198,8 +200,8 @@ def test_target_updates_in_environment_steps_summed_over_environments():
 def test_stored_next_observation_is_the_final_one_at_boundaries(replay_impl):
     config = DQNConfig(num_envs=1, buffer_capacity=400, batch_size=32, warmup_steps=400,
                        train_frequency=1, num_eval_episodes=0, replay_impl=replay_impl)
-    setup = make_program(config)
-    carry = jax.jit(setup.program.init)(jax.random.key(7), config.hparams())
+    built = make_program(config)
+    carry = jax.jit(built.program.init)(jax.random.key(7), traced(config.hparams))
     if replay_impl == "rlfa":
         items = jax.tree.map(np.asarray, carry.buffer.items)
     else:  # flashbax keeps an add-batch axis of one in front
@@ -238,7 +240,7 @@ def test_greedy_evaluation_validity_mask():
 def test_cartpole_learns_beyond_random_in_a_short_budget():
     config = DQNConfig(num_envs=4, buffer_capacity=10_000, batch_size=64, warmup_steps=1000,
                        train_frequency=4, target_period=400, epsilon_decay_steps=10_000,
-                       learning_rate=1e-3, num_eval_episodes=8)
+                       num_eval_episodes=8, hparams=DQNHParams(learning_rate=1e-3))
     _, results = _train(config, total_steps=25_000, num_seeds=2, num_logs=5)
     returns = results.metrics["eval_return"][0, :, -1]  # [seed, episode]
     assert results.metrics["eval_valid"][0, :, -1].all()
@@ -252,10 +254,10 @@ def test_minatar_paper_step_writes_its_replay_in_place(num_runs):
     gather and copied the 80 MB buffer twice a frame (4x the frame's time). ``None``: one
     run as the runner calls it one after another (no run axis); 1: vmapped over one run,
     where the copies were. Compiled only."""
-    from rlfa.control.dqn.minatar import paper_config
+    from rlfa.control.dqn.minatar_paper import paper_config
 
     config = paper_config("Breakout", num_eval_episodes=0)
-    program, hp = make_program(config).program, config.hparams()
+    program, hp = make_program(config).program, traced(config.hparams)
     step, init = program.step, program.init
     key = jax.random.key(0)
     if num_runs is not None:
