@@ -1,5 +1,6 @@
 """Per-transition targets and losses against hand-computed values, with and without jit."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -105,3 +106,19 @@ BATCH = jnp.array([1.0, 0.0])
 def test_wrong_rank_or_dtype_fails_naming_the_argument(wrap, fn, args, match):
     with pytest.raises(AssertionError, match=match):
         wrap(fn)(*args)
+
+
+def test_the_checks_leave_the_compiled_program_unchanged():
+    def errors(q_tm1, a_tm1, r_t, terminated_t, q_t):
+        discount_t = targets.discount(jnp.float32(0.9), terminated_t)
+        return targets.huber_loss(targets.q_learning_error(q_tm1, a_tm1, r_t, discount_t, q_t))
+
+    args = (jnp.ones((4, 3)), jnp.zeros(4, jnp.int32), jnp.ones(4), jnp.zeros(4, bool),
+            jnp.ones((4, 3)))
+    checked = jax.make_jaxpr(jax.vmap(errors))(*args)
+    chex.disable_asserts()
+    try:
+        unchecked = jax.make_jaxpr(jax.vmap(errors))(*args)
+    finally:
+        chex.enable_asserts()
+    assert str(checked) == str(unchecked)
