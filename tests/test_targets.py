@@ -1,5 +1,6 @@
 """Per-transition targets and losses against hand-computed values, with and without jit."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -68,3 +69,56 @@ def test_losses(wrap):
     grad = jax.vmap(jax.grad(targets.huber_loss))(e)
     np.testing.assert_allclose(grad, [-1.0, -0.5, 0.0, 0.4, 1.0], rtol=1e-6)
     np.testing.assert_allclose(targets.huber_loss(jnp.float32(3.0), delta=2.0), 4.0)
+
+
+Q = jnp.array([1.0, 2.0, 3.0])
+BATCH = jnp.array([1.0, 0.0])
+
+
+@jit_or_not
+@pytest.mark.parametrize(("fn", "args", "match"), [
+    # a batch where one transition is expected
+    (targets.discount, (jnp.float32(0.9), jnp.array([True, False])),
+     r"discount: argument terminated_t must have rank 0.*vmap"),
+    (targets.td_target, (BATCH, 0.9, 1.0), r"td_target: argument r_t must have rank 0"),
+    (targets.td_error, (0.0, 1.0, 0.9, BATCH), r"td_error: argument v_t must have rank 0"),
+    (targets.sarsa_error, (Q, 0, BATCH, 0.9, Q, 1), r"sarsa_error: argument r_t must have rank 0"),
+    (targets.q_learning_target, (1.0, 0.9, jnp.ones((2, 3))),
+     r"q_learning_target: argument q_t must have rank 1"),
+    (targets.q_learning_error, (Q, jnp.array([0, 1]), 1.0, 0.9, Q),
+     r"q_learning_error: argument a_tm1 must have rank 0"),
+    (targets.double_q_learning_target, (1.0, BATCH, Q, Q),
+     r"double_q_learning_target: argument discount_t must have rank 0"),
+    # the wrong dtype
+    (targets.discount, (jnp.float32(0.9), jnp.float32(0.0)),
+     r"discount: argument terminated_t must be bool"),
+    (targets.discount, (1, jnp.bool_(False)), r"discount: argument gamma must be float"),
+    (targets.sarsa_error, (Q, 0, 1.0, 0.9, Q, jnp.float32(1.0)),
+     r"sarsa_error: argument a_t must be int"),
+    (targets.q_learning_error, (Q, 0, jnp.int32(1), 0.9, Q),
+     r"q_learning_error: argument r_t must be float"),
+    (targets.squared_loss, (jnp.array([1, 2]),), r"squared_loss: error must be float"),
+    (targets.huber_loss, (jnp.int32(3),), r"huber_loss: error must be float"),
+    # action values of different actions
+    (targets.double_q_learning_target, (1.0, 0.9, Q, Q[:2]),
+     r"q_t_value and q_t_selector must value the same actions"),
+])
+def test_wrong_rank_or_dtype_fails_naming_the_argument(wrap, fn, args, match):
+    with pytest.raises(AssertionError, match=match):
+        wrap(fn)(*args)
+
+
+def test_the_checks_leave_the_compiled_program_unchanged():
+    def errors(q_tm1, a_tm1, r_t, terminated_t, q_t):
+        discount_t = targets.discount(jnp.float32(0.9), terminated_t)
+        return targets.huber_loss(targets.q_learning_error(q_tm1, a_tm1, r_t, discount_t, q_t))
+
+    args = (jnp.ones((4, 3)), jnp.zeros(4, jnp.int32), jnp.ones(4), jnp.zeros(4, bool),
+            jnp.ones((4, 3)))
+    checked = jax.make_jaxpr(jax.vmap(errors))(*args)
+    chex.disable_asserts()
+    try:
+        unchecked = jax.make_jaxpr(jax.vmap(errors))(*args)
+    finally:
+        chex.enable_asserts()
+    assert str(checked) == str(unchecked)

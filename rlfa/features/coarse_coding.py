@@ -14,6 +14,7 @@ width can be a traced hyperparameter and several widths run in one program.
 
 from __future__ import annotations
 
+import chex
 import jax
 import jax.numpy as jnp
 
@@ -38,7 +39,16 @@ def interval_features(x: jax.Array, width: jax.Array, low: float, high: float,
 
     Returns:
       ``Features(arange(d), values)`` with ``values[i]`` 1.0 if interval ``i`` holds ``x``.
+
+    Raises:
+      AssertionError: at trace time, for an ``x`` or ``width`` that is not a float
+        ``()`` (vmap over several).
     """
+    chex.assert_rank([x, width], 0, custom_message="rlfa.features.interval_features: x and "
+                     "width must be scalars (vmap over several)")
+    # An integer x would also make width an integer below (it takes x's dtype).
+    chex.assert_type([x, width], float, custom_message="rlfa.features.interval_features: x "
+                     "and width must be float")
     x = jnp.clip(x, low, high)
     width = jnp.asarray(width, x.dtype)
     index = jnp.arange(num_features)
@@ -107,7 +117,9 @@ def normalized_sgd_step(w: jax.Array, phi: Features, target: jax.Array,
     ``w + step_size / n * (target - w^T phi) * phi`` with ``n`` the number of
     non-zero entries of phi (Example 9.3's ``alpha = 0.2 / n``), so a step moves
     the estimate at the sample point by the fraction ``step_size`` of its error
-    whatever the width. ``w``: ``[d]``; ``target``, ``step_size``: ``()``.
+    whatever the width. ``w``: float ``[d]``; ``target``, ``step_size``: float ``()``.
     """
+    chex.assert_rank([target, step_size], 0, custom_message="rlfa.features.normalized_sgd_step: "
+                     "target and step_size must be scalars (vmap over several)")
     active = jnp.maximum(jnp.sum(phi.values != 0), 1).astype(w.dtype)
     return add_scaled(w, phi, step_size / active * (target - linear_value(w, phi)))

@@ -8,6 +8,7 @@ block of action a is ``w.reshape(A, d)[a]``.
 
 from __future__ import annotations
 
+import chex
 import jax
 import jax.numpy as jnp
 
@@ -36,6 +37,7 @@ def state_action(feature_map: FeatureMap, num_actions: int) -> FeatureMap:
 
     Raises:
       ValueError: for ``num_actions < 1`` or a ``feature_map`` that is not a ``FeatureMap``.
+      AssertionError: at trace time, for an action that is not an int ``[]``.
 
     Example:
       >>> from rlfa.features import one_hot
@@ -46,15 +48,19 @@ def state_action(feature_map: FeatureMap, num_actions: int) -> FeatureMap:
     _check_map(feature_map)
     check_positive_int("num_actions", num_actions)
     d = feature_map.num_features
+    name = f"{feature_map.name} x {num_actions} actions"
 
     def fn(obs_action: tuple[jax.Array, jax.Array]) -> Features:
         obs, action = obs_action
+        # A batch of actions with one observation would broadcast into a batch of indices.
+        chex.assert_rank(action, 0, custom_message=f"feature map {name!r}: the action must be "
+                         "one int [] (vmap over a batch)")
+        chex.assert_type(action, int, custom_message=f"feature map {name!r}: the action must "
+                         "be an int")
         phi = feature_map(obs)
         return Features(phi.indices + jnp.asarray(action, jnp.int32) * d, phi.values)
 
-    return FeatureMap(
-        d * num_actions, feature_map.num_active, fn, f"{feature_map.name} x {num_actions} actions"
-    )
+    return FeatureMap(d * num_actions, feature_map.num_active, fn, name)
 
 
 def all_actions(feature_map: FeatureMap, num_actions: int, obs: jax.Array) -> Features:

@@ -1,5 +1,6 @@
 """SGD and mini-batch SGD: exact steps, convergence to least squares, seeds, bad input."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -32,8 +33,7 @@ def test_gradient_step_is_w_minus_eta_grad():
     params = init_params(jax.random.key(0), ARCH)
     _, grads = risk_and_grad(ARCH, params, x, y)
     new, _ = gradient_step(ARCH, params, x, y, 0.25)
-    for p, g, q in zip(jax.tree.leaves(params), jax.tree.leaves(grads), jax.tree.leaves(new)):
-        np.testing.assert_array_equal(q, p - 0.25 * g)
+    chex.assert_trees_all_equal(new, jax.tree.map(lambda p, g: p - 0.25 * g, params, grads))
 
 
 def test_minibatch_step_uses_the_drawn_examples():
@@ -44,12 +44,10 @@ def test_minibatch_step_uses_the_drawn_examples():
     want, want_risk = gradient_step(ARCH, params, x[index], y[index], 0.1)
     got, got_risk = minibatch_sgd_step(ARCH, params, x, y, key, 0.1, batch_size=4)
     assert got_risk == want_risk
-    jax.tree.map(np.testing.assert_array_equal, got, want)
+    chex.assert_trees_all_equal(got, want)
     one = sample_minibatches(key, 16, 1, 1)[0]
     got, _ = sgd_step(ARCH, params, x, y, key, 0.1)
-    jax.tree.map(
-        np.testing.assert_array_equal, got, gradient_step(ARCH, params, x[one], y[one], 0.1)[0]
-    )
+    chex.assert_trees_all_equal(got, gradient_step(ARCH, params, x[one], y[one], 0.1)[0])
 
 
 def test_full_batch_descent_reaches_least_squares():
@@ -86,7 +84,7 @@ def test_steps_run_in_scan_and_vmap_over_seeds():
     (params, risks), (_, single_risks) = batched
     assert risks.shape == (3, 50) and single_risks.shape == (3, 20)
     # Seed 1 among three equals seed 1 alone; seeds differ from one another.
-    jax.tree.map(lambda a, b: np.testing.assert_allclose(a[1], b, rtol=1e-6), batched, alone)
+    chex.assert_trees_all_close(jax.tree.map(lambda a: a[1], batched), alone, rtol=1e-6)
     assert not np.allclose(params[0].w[0], params[0].w[1])
     assert float(risks[:, -10:].mean()) < float(risks[:, :10].mean())
 

@@ -1,5 +1,6 @@
 """Fixed Q-targets: the target update's exact timing, hard copies and Polyak averaging."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -34,9 +35,9 @@ def test_tau_one_equals_hard_copy_and_tau_zero_never_moves():
     online = {"a": jax.random.normal(key, (3, 4)), "b": jnp.arange(4.0)}
     target = jax.tree.map(lambda x: x * 0 - 7.0, online)
     copied = update_target(online, target, 99, 100, 100, jnp.float32(1.0))
-    assert jax.tree.all(jax.tree.map(lambda x, y: bool(jnp.array_equal(x, y)), copied, online))
+    chex.assert_trees_all_equal(copied, online)
     kept = update_target(online, target, 99, 100, 100, jnp.float32(0.0))
-    assert jax.tree.all(jax.tree.map(lambda x, y: bool(jnp.array_equal(x, y)), kept, target))
+    chex.assert_trees_all_equal(kept, target)
     assert _trace_target(period=1, tau=0.0, block=1, num_blocks=5) == [0] * 5
 
 
@@ -91,6 +92,6 @@ def test_several_hard_copies_due_at_once_copy_exactly_and_none_due_keeps_bits():
     online = {"w": jnp.float32(0.1), "b": jnp.arange(3.0) / 7}
     target = {"w": jnp.float32(-2.0), "b": jnp.full(3, 1 / 3, jnp.float32)}
     copied = update_target(online, target, 0, 10, 3, jnp.float32(1.0))  # 3 copies due
-    assert jax.tree.all(jax.tree.map(lambda x, y: bool(jnp.array_equal(x, y)), copied, online))
+    chex.assert_trees_all_equal(copied, online)
     kept = update_target(online, target, 4, 5, 3, jnp.float32(0.3))  # none due
-    assert jax.tree.all(jax.tree.map(lambda x, y: bool(jnp.array_equal(x, y)), kept, target))
+    chex.assert_trees_all_equal(kept, target)

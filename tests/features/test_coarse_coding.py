@@ -42,6 +42,28 @@ def test_a_traced_width_gives_what_the_map_gives():
         np.testing.assert_array_equal(row, coarse_coding_1d(0.0, 2.0, width, 50)(0.7).values)
 
 
+@pytest.mark.parametrize("wrap", [lambda f: f, jax.jit], ids=["eager", "jit"])
+@pytest.mark.parametrize(("fn", "match"), [
+    (lambda: interval_features(jnp.array([0.3, 0.7]), 1.0, 0.0, 2.0, 5),
+     r"interval_features: x and width must be scalars.*vmap"),
+    (lambda: interval_features(jnp.float32(0.3), jnp.array([0.2, 1.0]), 0.0, 2.0, 5),
+     r"interval_features: x and width must be scalars"),
+    # an integer x would round the width down to an integer too
+    (lambda: interval_features(jnp.int32(1), 1.0, 0.0, 2.0, 5),
+     r"interval_features: x and width must be float"),
+    (lambda: normalized_sgd_step(jnp.zeros(5), FIVE(0.3), jnp.ones(2), jnp.float32(0.2)),
+     r"normalized_sgd_step: target and step_size must be scalars"),
+])
+def test_wrong_rank_or_dtype_fails_with_a_clear_message(wrap, fn, match):
+    with pytest.raises(AssertionError, match=match):
+        wrap(fn)()
+
+
+def test_a_batch_of_points_is_refused_at_trace_time():
+    with pytest.raises(ValueError, match=r"expects an observation of shape \(1,\) or \(\).*vmap"):
+        jax.jit(FIVE.fn)(jnp.array([0.3, 0.7]))
+
+
 def test_one_sgd_step_by_hand():
     w = jnp.array([0.5, -1.0, 2.0, 0.0, 3.0])
     phi = FIVE(0.3)  # intervals 0 and 1: v = 0.5 - 1.0 = -0.5

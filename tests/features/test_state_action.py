@@ -70,3 +70,15 @@ def test_bad_arguments():
         state_action(lambda obs: obs, num_actions=2)
     with pytest.raises(ValueError, match=r"weights have shape \(16,\).*\(32,\)"):
         q_values(jnp.zeros(16), TILES, 2, OBS)
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, jax.jit], ids=["eager", "jit"])
+@pytest.mark.parametrize(("action", "match"), [
+    # a batch of actions with one state: with one active feature it would broadcast silently
+    (jnp.array([0, 1]), r"the action must be one int \[\].*vmap"),
+    (jnp.float32(1.0), r"the action must be an int"),
+])
+def test_an_action_that_is_not_one_int_fails_at_trace_time(wrap, action, match):
+    sa = state_action(one_hot(3), num_actions=2)
+    with pytest.raises(AssertionError, match=r"feature map 'one_hot\(3\) x 2 actions'.*" + match):
+        wrap(lambda o, a: sa((o, a)))(jnp.int32(2), action)

@@ -1,5 +1,6 @@
 """Q-networks: shapes, a hand-set forward pass, and bad observation shapes."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -39,7 +40,7 @@ def test_patch_conv_is_flax_conv_with_the_same_parameters(kernel, shape):
     patch, conv = PatchConv(16, kernel), nn.Conv(16, (kernel, kernel), padding="VALID")
     params = patch.init(jax.random.key(2), x)
     # the same names, shapes and initial values as flax's Conv from the same key
-    jax.tree.map(np.testing.assert_array_equal, params, conv.init(jax.random.key(2), x))
+    chex.assert_trees_all_equal(params, conv.init(jax.random.key(2), x))
     params = jax.tree.map(lambda p: p + jax.random.normal(jax.random.key(3), p.shape), params)
     out = patch.apply(params, x)
     assert out.shape == shape[:1] + (shape[1] - kernel + 1, shape[2] - kernel + 1, 16)

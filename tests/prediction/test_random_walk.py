@@ -1,7 +1,7 @@
 """rlfa.prediction.random_walk: the book's chapter 9 curves and workloads, and what it refuses;
 the step-scheduled episode loop that runs them, and online gradient Monte Carlo."""
 
-import jax
+import chex
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -83,8 +83,7 @@ def test_an_inactive_update_changes_nothing(make):
     for t, (s, s_next, r) in enumerate([(3, 9, 0.5), (9, 14, -1.0), (14, 2, 2.0)]):
         state, _ = agent.update(state, hp, _transition(s, s_next, r, False))
         paused, _ = agent.update(state, hp, _transition(s_next, s, 3.0, t == 2), active=False)
-        for a, b in zip(jax.tree.leaves(paused), jax.tree.leaves(state)):
-            np.testing.assert_array_equal(a, b)
+        chex.assert_trees_all_equal(paused, state)
     assert np.abs(state.w).max() > 0
 
 
