@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import prediction, report, stats
+from rlfa import files, prediction, report, stats
 from rlfa.envs import baird
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
@@ -144,7 +144,7 @@ def record(config: BairdConfig, job: Job, results) -> Record:
     rec.summary = {"methods": rec.summary, "divergence_bound": config.divergence_bound,
                    "log_every": config.log_every}
     if job.unit == "steps":  # the sampled runs' curves; the expected ones are in metrics.npz
-        rec.rows = report.metric_rows(
+        rec.rows = files.metric_rows(
             {"rms_ve": m["rms_ve"]}, [{"method": method, **labels} for labels in job.grid_labels]
             if len(job.hparams) > 1 else [{"method": method}], "step", x)
     return rec

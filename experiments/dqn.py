@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 
 from rlfa import config as cfg
-from rlfa import report
+from rlfa import files, report
 from rlfa.control.dqn import DQNConfig, DQNSweep, check_hparams, runs
 from rlfa.control.dqn.runs import CARTPOLE, NUM_LOGS, QUICK_STEPS, SOLVED, TOTAL_STEPS
 from rlfa.study import Job, Record, Study, StudyOptions, cli
@@ -82,8 +82,8 @@ def record(config: ExperimentConfig, job: Job, results) -> Record:
         {"env": env, "num_seeds": summary["num_seeds"], "points": points}
     metrics = {k: v for k, v in results.metrics.items() if v.ndim == 3}
     metrics["greedy_return"] = runs.greedy_return(results.metrics)
-    rec.rows = report.metric_rows(metrics, [{"env": env, **point} for point in labels],
-                                  "env_steps", job.log_x)
+    rec.rows = files.metric_rows(metrics, [{"env": env, **point} for point in labels],
+                                 "env_steps", job.log_x)
     return rec
 
 

@@ -49,7 +49,7 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import report, stats
+from rlfa import files, report, stats
 from rlfa.control.dqn import DQNConfig, DQNSweep, check_hparams, runs
 from rlfa.control.dqn.minatar import (
     GAMES,
@@ -183,9 +183,9 @@ def record(config: MinAtarConfig, job: Job, results) -> Record:
         for key, curve in curves.items():
             rec.arrays[f"{game}: {name} {key}"] = curve
         rec.arrays[f"{game}: {name} env_steps"] = run.env_steps
-        rec.rows += report.metric_rows({k: v[None] for k, v in curves.items()},
-                                       [{"game": game, "rung": rung, **point}], "env_steps",
-                                       run.env_steps)
+        rec.rows += files.metric_rows({k: v[None] for k, v in curves.items()},
+                                      [{"game": game, "rung": rung, **point}], "env_steps",
+                                      run.env_steps)
     rec.summary = {"games": {game: rungs}, "num_seeds": job.num_seeds,
                    "protocol": config.protocol, "frames": config.frames,
                    "envs": {game: env_name(game, config.protocol)}}

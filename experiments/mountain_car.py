@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import control, report, stats, sweep
+from rlfa import control, files, report, stats, sweep
 from rlfa.control import mountain_car as mc
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
@@ -140,9 +140,9 @@ def record(config: MountainCarConfig, job: Job, results) -> Record:
     rec.summary = {"figures": {"10.2": {"per_alpha": per_alpha, **common,
                                         "max_env_steps_per_run": int(final.steps.max()),
                                         "num_devices": results.num_devices}}}
-    rec.rows = report.metric_rows({"steps": lengths},
-                                  [{"figure": "10.2", **label} for label in job.grid_labels],
-                                  "episode", np.arange(1, num_episodes + 1))
+    rec.rows = files.metric_rows({"steps": lengths},
+                                 [{"figure": "10.2", **label} for label in job.grid_labels],
+                                 "episode", np.arange(1, num_episodes + 1))
     return rec
 
 

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import control, report, stats, sweep
+from rlfa import control, files, report, stats, sweep
 from rlfa.control import mountain_car as mc
 from rlfa.control import n_step_sarsa as nss
 from rlfa.envs.mountain_car import MountainCar
@@ -231,9 +231,9 @@ def record(config: NStepSarsaConfig, job: Job, results) -> Record:
     if figure == "10.4":
         rec.summary["figures"][figure]["flagged_points"] = [
             k for k, e in per_point.items() if not e["valid"]]
-    rec.rows = report.metric_rows({"steps": lengths},
-                                  [{"figure": figure, **lab} for lab in job.grid_labels],
-                                  "episode", np.arange(1, num_episodes + 1))
+    rec.rows = files.metric_rows({"steps": lengths},
+                                 [{"figure": figure, **lab} for lab in job.grid_labels],
+                                 "episode", np.arange(1, num_episodes + 1))
     return rec
 
 

@@ -28,7 +28,7 @@ import jax
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import prediction, report, stats, sweep
+from rlfa import files, prediction, report, stats, sweep
 from rlfa.envs import random_walk as rw
 from rlfa.features import dense, state_aggregation
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
@@ -131,7 +131,7 @@ def record_grid(job: Job, err: np.ndarray, ok: np.ndarray) -> Record:
     rec.summary = {"9.2-right": {"grid": grid, "num_seeds": err.shape[1]}}
     rec.arrays = {"9.2-right scores": scores, **{f"9.2-right {k}": np.array(
         [p[k] for p in grid]) for k in ("n", "step_size", "gamma")}}
-    rec.rows = report.metric_rows({"rms_error": scores[..., None]}, [  # one row per run
+    rec.rows = files.metric_rows({"rms_error": scores[..., None]}, [  # one row per run
         {"figure": "9.2-right", "config": f"n={p['n']:g}, alpha={p['step_size']:g}, gamma="
          f"{p['gamma']:g}, mean over episodes 1-{err.shape[-1]}"} for p in grid],
         "episodes", np.array([err.shape[-1]]))
@@ -159,7 +159,7 @@ def record(config: NStepTDConfig, job: Job, results) -> Record:
             rec.headlines["lstd: LSTD minus the TD fixed point"] = stats.headline(
                 "final sqrt(VE) - sqrt(VE(w_TD))", final - fixed["td_fixed_point"],
                 higher_is_better=False, task="RandomWalk1000")
-    rec.rows = report.metric_rows({"rms_error": err}, job.grid_labels, "episodes", episodes)
+    rec.rows = files.metric_rows({"rms_error": err}, job.grid_labels, "episodes", episodes)
     return rec
 
 

@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import prediction, report, stats
+from rlfa import files, prediction, report, stats
 from rlfa.envs import random_walk as rw
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
@@ -93,7 +93,7 @@ def record(config: RandomWalkConfig, job: Job, results) -> Record:
             rec.arrays[f"{name} values"] = values = prediction.state_values(w, phi)
             configs[label] |= {"final_weights": w.mean(0).tolist(),
                                "final_values": values.mean(0).tolist()}
-        rec.rows += report.metric_rows({"rms_error": err[None]}, [
+        rec.rows += files.metric_rows({"rms_error": err[None]}, [
             {"figure": curve.figure, "config": label, "step_size": point["alpha"]}], "episode",
             episodes)
     rec.summary = {"figures": {curve.figure: {"configs": configs}}}

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import report, stats, sweep
+from rlfa import files, report, stats, sweep
 from rlfa.backprop import universal_approximation as ua
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
@@ -94,8 +94,8 @@ def record(config: UniversalApproximationConfig, job: Job, results) -> Record:
                    "num_seeds": config.num_seeds, "num_updates": config.num_updates,
                    "final_test_risk": final_risk, "diverged_seeds": diverged}
     columns = [{"width": width, **p} if len(labels) > 1 else {"width": width} for p in labels]
-    rec.rows = report.metric_rows({f"test_risk_{m}": results.metrics[f"test_risk_{m}"]
-                                   for m in ua.METHODS}, columns, "update", job.log_x)
+    rec.rows = files.metric_rows({f"test_risk_{m}": results.metrics[f"test_risk_{m}"]
+                                  for m in ua.METHODS}, columns, "update", job.log_x)
     return rec
 
 

@@ -112,7 +112,7 @@ def check_redraw(module: str, path: Path) -> None:
     assert json.loads((path / "summary.json").read_text())["study"] == module
     (path / "figure.png").unlink()
     if module == "experiments.baird":  # the command, as a user types it, for one study
-        proc = python_m("rlfa.report", "redraw", str(path), cwd=path.parent, timeout=300)
+        proc = python_m("rlfa", "redraw", str(path), cwd=path.parent, timeout=300)
         assert proc.returncode == 0 and f"figure: {path / 'figure.png'}" in proc.stdout, \
             failure(proc)
     else:
