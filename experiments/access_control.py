@@ -110,7 +110,7 @@ def record(config: AccessControlConfig, job: Job, results) -> Record:
                                                                task="AccessControl")
         majority = learned.accept[g].mean(0) > 0.5
         rec.summary[name] = {
-            **labels, "num_seeds": job.num_seeds, "r_bar": report.summary_stats(r_bar[g]),
+            **labels, "num_seeds": job.num_seeds,
             "majority_policy_average_reward": ac.policy_average_reward(majority, params),
             "majority_accept": majority.T.astype(int).tolist(),  # [priority][free servers]
             # states with a server free whose two action values are equal (never told apart)

@@ -175,7 +175,6 @@ def record(config: MinAtarConfig, job: Job, results) -> Record:
             metric(config.dqn.train_return_window), final, higher_is_better=True, task=env)
         rec.headlines[f"{game}: {name}, greedy"] = greedy_head
         summary.update(recent_train_return_per_seed=final.tolist(),
-                       recent_train_return=report.summary_stats(final),
                        train_return_window=config.dqn.train_return_window,
                        train_episodes_per_seed=episodes[run.point, :, -1].tolist())
         rungs[name] = summary

@@ -151,7 +151,6 @@ def record(config: NStepTDConfig, job: Job, results) -> Record:
     for g, label in enumerate(p["config"] for p in job.grid_labels):
         final = np.where(ok[g], err[g, :, -1], np.nan)
         rec.arrays |= {f"lstd {label}": err[g], "lstd episodes": episodes}
-        rec.summary["lstd"][label] = report.summary_stats(final)
         rec.headlines[f"lstd: {label}"] = stats.headline(
             f"sqrt(VE) after {episodes[-1]} episodes", final, higher_is_better=False,
             task="RandomWalk1000")
@@ -186,7 +185,8 @@ def figure(run):
                    title=f"Figure 9.2 right ({scores.shape[1]} runs; x: a run non-finite)")
         else:
             episodes, fixed = run.arrays["lstd episodes"], run.summary["lstd"]["sqrt_ve"]
-            for name in (k for k in run.summary["lstd"] if k != "sqrt_ve"):
+            names = [k.removeprefix("lstd ") for k in run.arrays if k.startswith("lstd ")]
+            for name in (n for n in names if n != "episodes"):
                 report.plot_band(ax, episodes, run.arrays[f"lstd {name}"], name, lw=1.2)
             ax.axhline(fixed["td_fixed_point"], color="k", ls="--", lw=1, label="TD fixed point")
             ax.axhline(fixed["best"], color="k", ls=":", lw=1, label="min VE (best w)")

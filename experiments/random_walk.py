@@ -84,7 +84,6 @@ def record(config: RandomWalkConfig, job: Job, results) -> Record:
         configs[label] = {
             "method": curve.method, "features": curve.feature_map.name, "step_size": point["alpha"],
             "num_seeds": len(err), "num_episodes": int(episodes[-1]),
-            "final_rms_error": report.summary_stats(err[:, -1]),
             "truncated_episodes": int(results.metrics["truncated_episodes"][g, :, -1].sum()),
             "diverged_seeds": np.flatnonzero(results.diverged_at[g] >= 0).tolist()}
         rec.arrays |= {f"{name} rms_error": err, f"{name} episodes": episodes}

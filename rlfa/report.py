@@ -1,5 +1,4 @@
-"""Figures: learning curves with bootstrap bands, and the benchmarks' bar charts; Student-t
-summaries (``summary_stats``).
+"""Figures: learning curves with bootstrap bands, and the benchmarks' bar charts.
 
 A figure is drawn from a run's saved arrays and saved with
 :func:`rlfa.files.save_figure`; matplotlib is imported only when one is drawn.
@@ -12,42 +11,6 @@ from typing import Any
 import numpy as np
 
 from rlfa import stats
-
-# Two-sided 95% Student-t quantiles for 1..30 degrees of freedom; 1.96 beyond.
-_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-        2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-
-
-def t95(n: int) -> float:
-    """The 95% two-sided Student-t quantile for a mean over ``n`` samples."""
-    if n < 2:
-        return float("nan")
-    return _T95[n - 2] if n - 1 <= len(_T95) else 1.96
-
-
-def mean_ci(x, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over ``axis`` and the half-width of its 95% confidence interval (t-based).
-
-    Non-finite samples (diverged seeds) are left out; the half-width is NaN with
-    fewer than two finite samples.
-    """
-    x = np.asarray(x, np.float64)
-    finite = np.isfinite(x)
-    n = finite.sum(axis)
-    safe = np.where(finite, x, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = safe.sum(axis) / n
-        var = (np.where(finite, (x - np.expand_dims(mean, axis)) ** 2, 0.0)).sum(axis) / (n - 1)
-        half = np.sqrt(var / n) * np.vectorize(t95, otypes=[float])(n)
-    return mean, half
-
-
-def summary_stats(x) -> dict[str, float]:
-    """``{"mean", "ci95", "n"}`` of a 1-D sample, JSON-ready."""
-    x = np.asarray(x, np.float64).ravel()
-    mean, half = mean_ci(x)
-    return {"mean": float(mean), "ci95": float(half), "n": int(np.isfinite(x).sum())}
 
 
 def plot_band(ax, x: np.ndarray, per_seed: np.ndarray, label: str, **line) -> None:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from rlfa import report, runner, stats
+from rlfa import runner, stats
 from rlfa.control.dqn.config import DQNConfig, DQNHParams
 from rlfa.control.dqn.train import DQNSetup, make_program, plan
 from rlfa.study import Job, latest_mean
@@ -168,7 +168,6 @@ def run_summary(run: DQNRun, env_name: str) -> dict:
         "headline": stats.headline("final greedy return", final, higher_is_better=True,
                                    task=env_name),
         "final_greedy_return_per_seed": final.tolist(),
-        "final_greedy_return": report.summary_stats(final),
         "best_greedy_return_per_seed": np.nanmax(run.greedy, axis=1).tolist(),
         "env_steps_per_seed": int(run.env_steps[-1]),
         "num_seeds": num_seeds,
