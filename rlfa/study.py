@@ -293,10 +293,11 @@ def run_job(job: Job, config: StudyOptions, checkpoints: Path | None = None,
 def main(study: Study, config: StudyOptions) -> Path | None:
     """Run every job of ``study``, write ``<out>/<name>/<timestamp>/`` and return it.
 
-    ``jobs``, ``record`` and the logger see ``config.effective()``. The directory holds ``config.json``, ``summary.json`` (the records' numbers,
-    ``headlines``, ``study``, per-job and total timings, device and process
-    counts), ``metrics.csv``, ``metrics.npz`` (if any arrays) and ``figure.png``,
-    drawn from those files. Processes other than 0 write nothing and return None.
+    ``jobs``, ``record`` and the logger see ``config.effective()``. The directory holds
+    ``config.json``, ``summary.json`` (the records' numbers, ``headlines``, ``study``,
+    per-job and total timings, device and process counts), ``metrics.csv``,
+    ``metrics.npz`` (if any arrays) and ``figure.png``, drawn from those files.
+    Processes other than 0 write nothing and return None.
     """
     t0 = time.perf_counter()
     checkpoints = config.checkpoint_root(study.name)
