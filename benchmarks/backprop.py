@@ -29,7 +29,7 @@ import numpy as np
 
 from rlfa import backprop as bp
 from rlfa import config as cfg
-from rlfa import report
+from rlfa import files, report
 from rlfa.study import absolute_paths, cli
 
 TARGET_RATIO = 1.5
@@ -179,8 +179,8 @@ def main(config: BenchmarkConfig) -> Path:
         "time per gradient, ratio",
         f"Backpropagation: hand-written vs jax.grad ({settings.hidden}, float32, median)",
         target=TARGET_RATIO, target_label=f"target: ratio <= {TARGET_RATIO:g}")
-    path = report.write_run("benchmark_backprop", config, summary, rows, {"figure": figure},
-                            root=config.out)
+    path = files.write_run("benchmark_backprop", config, summary, rows, {"figure": figure},
+                           root=config.out)
     header = (
         f"{'network':<20}{'batch':>6}{'hand µs':>10}{'jax.grad µs':>13}{'ratio':>7}"
         f"{'compile s (hand/grad)':>23}{'max rel diff':>14}"

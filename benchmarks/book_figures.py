@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from rlfa import config as cfg
-from rlfa import report
+from rlfa import files, report
 from rlfa.study import absolute_paths, cli
 
 # figure -> (study module, its config class, the config's arguments for that figure)
@@ -104,8 +104,8 @@ def main(config: BenchmarkConfig) -> Path:
                                    ("wall s", "wall_s"))},
         "seconds (median, log scale)", "Chapter 9-11 figures: full workload per figure",
         target=TARGET_S, target_label="target: 60 s", log=True)
-    path = report.write_run("benchmark_book_figures", config, summary, rows,
-                            {"figure": fig}, root=config.out)
+    path = files.write_run("benchmark_book_figures", config, summary, rows,
+                           {"figure": fig}, root=config.out)
     print(f"{'figure':<12}{'study':<28}{'compile s':>10}{'run s':>9}{'wall s':>9}  <= 60 s")
     for figure, t in table.items():
         print(f"{figure:<12}{t['study']:<28}{t['compile_s_median']:>10.2f}"

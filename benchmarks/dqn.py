@@ -49,7 +49,7 @@ import numpy as np
 from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import config as cfg
-from rlfa import dqn_study, envs, report, runner
+from rlfa import dqn_study, envs, files, report, runner
 from rlfa.control.dqn import CARTPOLE, DQN, DQNConfig, DQNHParams, make_agent, make_program
 from rlfa.hparams import traced
 from rlfa.study import absolute_paths
@@ -345,8 +345,8 @@ def main(config: BenchmarkConfig) -> Path:
                "wall_s": time.perf_counter() - t0}
     if "purejaxrl" in config.settings:
         summary["purejaxrl_reference_quoted"] = PUREJAXRL_REFERENCE_QUOTED
-    path = report.write_run("benchmark_dqn", config, summary, metric_rows(rows),
-                            {"figure": draw(rows)}, root=config.out)
+    path = files.write_run("benchmark_dqn", config, summary, metric_rows(rows),
+                           {"figure": draw(rows)}, root=config.out)
     print(table(rows))
     print(json.dumps(summary["analysis"], indent=1))
     if "purejaxrl" in config.settings:

@@ -64,7 +64,7 @@ import numpy as np
 from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import config as cfg
-from rlfa import dqn_study, report, runner
+from rlfa import dqn_study, files, report, runner
 from rlfa.control.dqn import DQNConfig, make_agent
 from rlfa.control.dqn.minatar_paper import GAMES, PAPER_FRAMES, paper_config
 from rlfa.hparams import traced
@@ -547,8 +547,8 @@ def main(config: BenchmarkConfig) -> Path:
                "agent": dataclasses.asdict(dqn), "cpu_count": os.cpu_count(),
                "jax": jax.__version__, "python": sys.version.split()[0],
                "wall_s": time.perf_counter() - t0}
-    path = report.write_run("benchmark_minatar", config, summary, metric_rows(rows + profile),
-                            {"figure": draw(rows, torch_measured)}, root=config.out)
+    path = files.write_run("benchmark_minatar", config, summary, metric_rows(rows + profile),
+                           {"figure": draw(rows, torch_measured)}, root=config.out)
     print(json.dumps({k: analysis[k] for k in ("per_seed_frames_per_s", "speedup_over_pytorch",
                                                 "seeds_time_ratio", "goals", "profile")},
                      indent=1))

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import control, report, runner
+from rlfa import control, files, report, runner
 from rlfa.control import mountain_car as mc
 from rlfa.study import absolute_paths, cli
 
@@ -122,8 +122,8 @@ def main(config: BenchmarkConfig) -> Path:
         "seconds", f"Mountain Car Fig 10.2: 3 alphas x {num_seeds} runs x {num_episodes} episodes",
         target=None if config.quick else TARGET_RUN_S,
         target_label=f"target: run <= {TARGET_RUN_S:g} s")
-    path = report.write_run("benchmark_mountain_car", config, summary, rows, {"figure": figure},
-                            root=config.out)
+    path = files.write_run("benchmark_mountain_car", config, summary, rows, {"figure": figure},
+                           root=config.out)
     print(f"{'workload':<34}{'compile s':>10}{'run s':>10}{'env steps/s':>14}"
           f"{'us/lock-step':>14}")
     label = f"Fig 10.2: 3 alphas x {num_seeds} x {num_episodes} ep"

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import prediction, report, runner
+from rlfa import files, prediction, report, runner
 from rlfa.study import absolute_paths, cli
 
 
@@ -149,8 +149,8 @@ def main(config: BenchmarkConfig) -> Path:
         table["9.1"]["speedup_vs_numpy"] = ref_full / table["9.1"]["run_s_median"]
         table["9.1"]["target_run_s"] = 1.0
         summary["reference_episodes_timed"] = config.reference_episodes
-    path = report.write_run("benchmark_random_walk", config, summary, rows,
-                            {"figure": draw(table, config.reference_episodes)}, root=config.out)
+    path = files.write_run("benchmark_random_walk", config, summary, rows,
+                           {"figure": draw(table, config.reference_episodes)}, root=config.out)
     print(f"{'workload':<10}{'runs':>38}{'run s (median)':>16}{'compile s':>11}{'steps/s':>12}")
     for figure, t in table.items():
         print(f"Fig {figure:<6}{t['workload']:>38}{t['run_s_median']:>16.2f}"

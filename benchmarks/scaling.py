@@ -52,7 +52,7 @@ import numpy as np
 from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import config as cfg
-from rlfa import report, runner
+from rlfa import files, runner
 from rlfa.study import absolute_paths
 
 MODULE = "benchmarks.scaling"  # what a fresh process per measurement runs (python -m)
@@ -361,8 +361,8 @@ def main(config: ScalingConfig) -> Path:
         "load_average_start": load_start, "load_average_end": os.getloadavg(),
         "wall_s": time.perf_counter() - t0,
     }
-    path = report.write_run("benchmark_scaling", config, summary, rows, {"figure": draw(rows)},
-                            root=config.out)
+    path = files.write_run("benchmark_scaling", config, summary, rows, {"figure": draw(rows)},
+                           root=config.out)
     print(f"\n{table_header()}\n" + "\n".join(map(table_row, rows)))
     for workload, ratios in summary["speedup_over_1_device"].items():
         print(f"speed-up over 1 device, {workload}: "

@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import report, stats
+from rlfa import files, report, stats
 from rlfa.control import access_control as ac
 from rlfa.control.differential_sarsa import DifferentialHParams, DifferentialSweep
 from rlfa.control.differential_sarsa import differential_hparams as checked
@@ -110,7 +110,7 @@ def record(config: AccessControlConfig, job: Job, results) -> Record:
                                                                task="AccessControl")
         majority = learned.accept[g].mean(0) > 0.5
         rec.summary[name] = {
-            **labels, "num_seeds": job.num_seeds, "r_bar": report.summary_stats(r_bar[g]),
+            **labels, "num_seeds": job.num_seeds,
             "majority_policy_average_reward": ac.policy_average_reward(majority, params),
             "majority_accept": majority.T.astype(int).tolist(),  # [priority][free servers]
             # states with a server free whose two action values are equal (never told apart)
@@ -122,8 +122,8 @@ def record(config: AccessControlConfig, job: Job, results) -> Record:
     rec.arrays = {"r_bar": results.metrics["r_bar"], "r_bar_final": r_bar, "steps": job.log_x,
                   **{k: getattr(learned, k) for k in ("accept", "tied", "best_value",
                                                       "greedy_reward", "behaviour_reward")}}
-    rec.rows = report.metric_rows({"r_bar": results.metrics["r_bar"]},
-                                  list(job.grid_labels) if several else [{}], "step", job.log_x)
+    rec.rows = files.metric_rows({"r_bar": results.metrics["r_bar"]},
+                                 list(job.grid_labels) if several else [{}], "step", job.log_x)
     return rec
 
 

@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import prediction, report, stats
+from rlfa import files, prediction, stats
 from rlfa.envs import baird
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
@@ -124,7 +124,8 @@ def record(config: BairdConfig, job: Job, results) -> Record:
             f"{method} (alpha={labels['alpha']:g}, gamma={labels['gamma']:g})"
         final = {"max |w|": np.max(np.abs(m["w"][g, :, -1]), axis=-1),
                  "sqrt(VE)": m["rms_ve"][g, :, -1], "sqrt(PBE)": m["rms_pbe"][g, :, -1]}
-        for suffix, metric in HEADLINES.get(method, {"": "sqrt(VE)"}).items():
+        headlined = HEADLINES.get(method, {"": "sqrt(VE)"})
+        for suffix, metric in headlined.items():
             rec.headlines[name + suffix] = stats.headline(
                 f"{metric} after {x[-1]} {job.unit}", final[metric], higher_is_better=False,
                 task="Baird")
@@ -138,13 +139,15 @@ def record(config: BairdConfig, job: Job, results) -> Record:
                           "final_weights_finite": bool(np.isfinite(m["w"][g, s, -1]).all()),
                           **{f"final {k}": float(v[s]) for k, v in final.items()}}
                          for s, a in enumerate(at)],
-            "final_rms_ve": report.summary_stats(final["sqrt(VE)"]),
-            "final_rms_pbe": report.summary_stats(final["sqrt(PBE)"])}
+            # each final error once: here only where no headline holds it
+            **{key: stats.interval_estimates(final[metric]) for key, metric in (
+                ("final_rms_ve", "sqrt(VE)"), ("final_rms_pbe", "sqrt(PBE)"))
+               if metric not in headlined.values()}}
         rec.arrays |= {f"{name}_{k}": m[k][g] for k in ("w", "rms_ve", "rms_pbe")}
     rec.summary = {"methods": rec.summary, "divergence_bound": config.divergence_bound,
                    "log_every": config.log_every}
     if job.unit == "steps":  # the sampled runs' curves; the expected ones are in metrics.npz
-        rec.rows = report.metric_rows(
+        rec.rows = files.metric_rows(
             {"rms_ve": m["rms_ve"]}, [{"method": method, **labels} for labels in job.grid_labels]
             if len(job.hparams) > 1 else [{"method": method}], "step", x)
     return rec

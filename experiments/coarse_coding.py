@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import report, stats
+from rlfa import files, stats
 from rlfa.features import coarse_coding_1d, interval_features, linear_value, normalized_sgd_step
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 from rlfa.types import Program
@@ -126,8 +126,8 @@ def record(config: CoarseCodingConfig, job: Job, results) -> Record:
     rec.arrays["x_eval"] = X_EVAL
     rec.summary = {"curves": names, "example_counts": list(config.example_counts),
                    "num_seeds": config.num_seeds}
-    rec.rows = report.metric_rows({"rms_error": results.metrics["rms_error"]}, job.grid_labels,
-                                  "examples", job.log_x)
+    rec.rows = files.metric_rows({"rms_error": results.metrics["rms_error"]}, job.grid_labels,
+                                 "examples", job.log_x)
     return rec
 
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 import dataclasses
 
 from rlfa import config as cfg
-from rlfa import dqn_study
-from rlfa import report
+from rlfa import dqn_study, files, report
 from rlfa.control.dqn import CARTPOLE, DQNConfig, DQNHParams
 from rlfa.dqn_study import NUM_LOGS, QUICK_STEPS, SOLVED, TOTAL_STEPS
 from rlfa.study import Job, Record, Study, StudyOptions, cli
@@ -82,8 +81,8 @@ def record(config: ExperimentConfig, job: Job, results) -> Record:
         {"env": env, "num_seeds": summary["num_seeds"], "points": points}
     metrics = {k: v for k, v in results.metrics.items() if v.ndim == 3}
     metrics["greedy_return"] = dqn_study.greedy_return(results.metrics)
-    rec.rows = report.metric_rows(metrics, [{"env": env, **point} for point in labels],
-                                  "env_steps", job.log_x)
+    rec.rows = files.metric_rows(metrics, [{"env": env, **point} for point in labels],
+                                 "env_steps", job.log_x)
     return rec
 
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 import dataclasses
 
 from rlfa import config as cfg
-from rlfa import report
-from rlfa import dqn_study
+from rlfa import dqn_study, files, report
 from rlfa.control.dqn import CARTPOLE, RUNGS, DQNConfig, DQNHParams, rung
 from rlfa.study import Job, Record, Study, StudyOptions, cli
 from rlfa.sweep import Sweep
@@ -80,9 +79,9 @@ def record(config: LadderConfig, job: Job, results) -> Record:
         rec.headlines[f"{env}: {name}"] = rungs[name].pop("headline")
         rec.arrays[f"{env}: {name} greedy_return"] = run.greedy
         rec.arrays[f"{env}: {name} env_steps"] = run.env_steps
-        rec.rows += report.metric_rows({"greedy_return": run.greedy[None]},
-                                       [{"env": env, "rung": label, **point}], "env_steps",
-                                       run.env_steps)
+        rec.rows += files.metric_rows({"greedy_return": run.greedy[None]},
+                                      [{"env": env, "rung": label, **point}], "env_steps",
+                                      run.env_steps)
     rec.summary = {"envs": {env: rungs}, "num_seeds": job.num_seeds}
     return rec
 

@@ -49,8 +49,7 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import report, stats
-from rlfa import dqn_study
+from rlfa import dqn_study, files, report, stats
 from rlfa.control.dqn import DQNConfig, DQNHParams
 from rlfa.control.dqn.minatar_paper import (
     GAMES,
@@ -175,7 +174,6 @@ def record(config: MinAtarConfig, job: Job, results) -> Record:
             metric(config.dqn.train_return_window), final, higher_is_better=True, task=env)
         rec.headlines[f"{game}: {name}, greedy"] = greedy_head
         summary.update(recent_train_return_per_seed=final.tolist(),
-                       recent_train_return=report.summary_stats(final),
                        train_return_window=config.dqn.train_return_window,
                        train_episodes_per_seed=episodes[run.point, :, -1].tolist())
         rungs[name] = summary
@@ -183,9 +181,9 @@ def record(config: MinAtarConfig, job: Job, results) -> Record:
         for key, curve in curves.items():
             rec.arrays[f"{game}: {name} {key}"] = curve
         rec.arrays[f"{game}: {name} env_steps"] = run.env_steps
-        rec.rows += report.metric_rows({k: v[None] for k, v in curves.items()},
-                                       [{"game": game, "rung": rung, **point}], "env_steps",
-                                       run.env_steps)
+        rec.rows += files.metric_rows({k: v[None] for k, v in curves.items()},
+                                      [{"game": game, "rung": rung, **point}], "env_steps",
+                                      run.env_steps)
     rec.summary = {"games": {game: rungs}, "num_seeds": job.num_seeds,
                    "protocol": config.protocol, "frames": config.frames,
                    "envs": {game: env_name(game, config.protocol)}}

@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import control, report, stats, sweep
+from rlfa import control, files, stats, sweep
 from rlfa.control import mountain_car as mc
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
@@ -120,7 +120,7 @@ def record(config: MountainCarConfig, job: Job, results) -> Record:
         return Record(summary={"figures": {"10.1": {
             "alpha": config.alpha_10_1, "snapshot_episodes": list(snapshots),
             "num_seeds": job.num_seeds, "max_cost_to_go": [float(c.max()) for c in cost],
-            "steps_last_episode": report.summary_stats(lengths[0, :, -1]),
+            "steps_last_episode": stats.interval_estimates(lengths[0, :, -1]),
             "capped_episodes": int(final.truncated.sum()), **common}}},
             arrays={"cost_to_go_10_1": cost, "cost_to_go_positions": positions,
                     "cost_to_go_velocities": velocities})
@@ -131,8 +131,8 @@ def record(config: MountainCarConfig, job: Job, results) -> Record:
                         for k, v in label.items())
         per_alpha[key] = {**label, "step_size": float(point.step_size),
                           "num_seeds": job.num_seeds, "num_episodes": num_episodes,
-                          **control.episode_summary(lengths[g], final.truncated[g],
-                                                    (1, 10, 100, 500)),
+                          **stats.episode_summary(lengths[g], final.truncated[g],
+                                                  (1, 10, 100, 500)),
                           "diverged_seeds": np.flatnonzero(results.diverged_at[g] >= 0).tolist()}
         rec.headlines[f"Fig 10.2: {key}"] = stats.headline(
             f"mean steps per episode over {num_episodes} episodes", lengths[g].mean(-1),
@@ -140,9 +140,9 @@ def record(config: MountainCarConfig, job: Job, results) -> Record:
     rec.summary = {"figures": {"10.2": {"per_alpha": per_alpha, **common,
                                         "max_env_steps_per_run": int(final.steps.max()),
                                         "num_devices": results.num_devices}}}
-    rec.rows = report.metric_rows({"steps": lengths},
-                                  [{"figure": "10.2", **label} for label in job.grid_labels],
-                                  "episode", np.arange(1, num_episodes + 1))
+    rec.rows = files.metric_rows({"steps": lengths},
+                                 [{"figure": "10.2", **label} for label in job.grid_labels],
+                                 "episode", np.arange(1, num_episodes + 1))
     return rec
 
 

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import control, report, stats, sweep
+from rlfa import control, files, report, stats, sweep
 from rlfa.control import mountain_car as mc
 from rlfa.control import n_step_sarsa as nss
 from rlfa.envs.mountain_car import MountainCar
@@ -209,8 +209,9 @@ def record(config: NStepSarsaConfig, job: Job, results) -> Record:
                                                        "step_size": float(job.hparams[g].step_size)}
         per_seed = lengths[g].mean(-1)
         if figure == "10.3":
-            entry |= control.episode_summary(lengths[g], truncated[g], EPISODES_AT)
-            entry["steps_mean_first_50_episodes"] = report.summary_stats(lengths[g, :, :50].mean(-1))
+            entry |= stats.episode_summary(lengths[g], truncated[g], EPISODES_AT)
+            entry["steps_mean_first_50_episodes"] = stats.interval_estimates(
+                lengths[g, :, :50].mean(-1))
             rec.headlines[f"Fig 10.3: {key}"] = stats.headline(
                 f"mean steps per episode over {num_episodes} episodes", per_seed,
                 higher_is_better=False, task="MountainCar")
@@ -221,7 +222,6 @@ def record(config: NStepSarsaConfig, job: Job, results) -> Record:
                       "flagged_seeds": np.flatnonzero(flagged[g]).tolist(),
                       "valid": not flagged[g].any()}
             if entry["valid"]:  # a point with a flagged run has no number: it blew up
-                entry["steps_mean"] = report.summary_stats(per_seed)
                 rec.headlines[f"Fig 10.4: {key}"] = stats.headline(
                     f"mean steps per episode over the first {num_episodes} episodes", per_seed,
                     higher_is_better=False, task="MountainCar")
@@ -231,9 +231,9 @@ def record(config: NStepSarsaConfig, job: Job, results) -> Record:
     if figure == "10.4":
         rec.summary["figures"][figure]["flagged_points"] = [
             k for k, e in per_point.items() if not e["valid"]]
-    rec.rows = report.metric_rows({"steps": lengths},
-                                  [{"figure": figure, **lab} for lab in job.grid_labels],
-                                  "episode", np.arange(1, num_episodes + 1))
+    rec.rows = files.metric_rows({"steps": lengths},
+                                 [{"figure": figure, **lab} for lab in job.grid_labels],
+                                 "episode", np.arange(1, num_episodes + 1))
     return rec
 
 

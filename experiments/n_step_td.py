@@ -28,7 +28,7 @@ import jax
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import prediction, report, stats, sweep
+from rlfa import files, prediction, report, stats, sweep
 from rlfa.envs import random_walk as rw
 from rlfa.features import dense, state_aggregation
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
@@ -131,7 +131,7 @@ def record_grid(job: Job, err: np.ndarray, ok: np.ndarray) -> Record:
     rec.summary = {"9.2-right": {"grid": grid, "num_seeds": err.shape[1]}}
     rec.arrays = {"9.2-right scores": scores, **{f"9.2-right {k}": np.array(
         [p[k] for p in grid]) for k in ("n", "step_size", "gamma")}}
-    rec.rows = report.metric_rows({"rms_error": scores[..., None]}, [  # one row per run
+    rec.rows = files.metric_rows({"rms_error": scores[..., None]}, [  # one row per run
         {"figure": "9.2-right", "config": f"n={p['n']:g}, alpha={p['step_size']:g}, gamma="
          f"{p['gamma']:g}, mean over episodes 1-{err.shape[-1]}"} for p in grid],
         "episodes", np.array([err.shape[-1]]))
@@ -151,7 +151,6 @@ def record(config: NStepTDConfig, job: Job, results) -> Record:
     for g, label in enumerate(p["config"] for p in job.grid_labels):
         final = np.where(ok[g], err[g, :, -1], np.nan)
         rec.arrays |= {f"lstd {label}": err[g], "lstd episodes": episodes}
-        rec.summary["lstd"][label] = report.summary_stats(final)
         rec.headlines[f"lstd: {label}"] = stats.headline(
             f"sqrt(VE) after {episodes[-1]} episodes", final, higher_is_better=False,
             task="RandomWalk1000")
@@ -159,7 +158,7 @@ def record(config: NStepTDConfig, job: Job, results) -> Record:
             rec.headlines["lstd: LSTD minus the TD fixed point"] = stats.headline(
                 "final sqrt(VE) - sqrt(VE(w_TD))", final - fixed["td_fixed_point"],
                 higher_is_better=False, task="RandomWalk1000")
-    rec.rows = report.metric_rows({"rms_error": err}, job.grid_labels, "episodes", episodes)
+    rec.rows = files.metric_rows({"rms_error": err}, job.grid_labels, "episodes", episodes)
     return rec
 
 
@@ -186,7 +185,8 @@ def figure(run):
                    title=f"Figure 9.2 right ({scores.shape[1]} runs; x: a run non-finite)")
         else:
             episodes, fixed = run.arrays["lstd episodes"], run.summary["lstd"]["sqrt_ve"]
-            for name in (k for k in run.summary["lstd"] if k != "sqrt_ve"):
+            names = [k.removeprefix("lstd ") for k in run.arrays if k.startswith("lstd ")]
+            for name in (n for n in names if n != "episodes"):
                 report.plot_band(ax, episodes, run.arrays[f"lstd {name}"], name, lw=1.2)
             ax.axhline(fixed["td_fixed_point"], color="k", ls="--", lw=1, label="TD fixed point")
             ax.axhline(fixed["best"], color="k", ls=":", lw=1, label="min VE (best w)")

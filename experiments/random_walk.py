@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import prediction, report, stats
+from rlfa import files, prediction, report, stats
 from rlfa.envs import random_walk as rw
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
@@ -84,7 +84,6 @@ def record(config: RandomWalkConfig, job: Job, results) -> Record:
         configs[label] = {
             "method": curve.method, "features": curve.feature_map.name, "step_size": point["alpha"],
             "num_seeds": len(err), "num_episodes": int(episodes[-1]),
-            "final_rms_error": report.summary_stats(err[:, -1]),
             "truncated_episodes": int(results.metrics["truncated_episodes"][g, :, -1].sum()),
             "diverged_seeds": np.flatnonzero(results.diverged_at[g] >= 0).tolist()}
         rec.arrays |= {f"{name} rms_error": err, f"{name} episodes": episodes}
@@ -93,7 +92,7 @@ def record(config: RandomWalkConfig, job: Job, results) -> Record:
             rec.arrays[f"{name} values"] = values = prediction.state_values(w, phi)
             configs[label] |= {"final_weights": w.mean(0).tolist(),
                                "final_values": values.mean(0).tolist()}
-        rec.rows += report.metric_rows({"rms_error": err[None]}, [
+        rec.rows += files.metric_rows({"rms_error": err[None]}, [
             {"figure": curve.figure, "config": label, "step_size": point["alpha"]}], "episode",
             episodes)
     rec.summary = {"figures": {curve.figure: {"configs": configs}}}

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import report, stats, sweep
+from rlfa import files, stats, sweep
 from rlfa.backprop import universal_approximation as ua
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 
@@ -79,12 +79,11 @@ def record(config: UniversalApproximationConfig, job: Job, results) -> Record:
     # A grid point is named in headlines, keys and arrays only when there are several.
     points = [""] if len(labels) == 1 else [f" (SGD lr={p['sgd_learning_rate']:g}, Adam lr="
                                             f"{p['adam_learning_rate']:g})" for p in labels]
-    final_risk, diverged = {m: {} for m in ua.METHODS}, {}
+    diverged = {}
     for g, point in enumerate(points):
         diverged[f"{width}{point}"] = np.flatnonzero(results.diverged_at[g] >= 0).tolist()
         for m in ua.METHODS:
             final = results.metrics[f"test_risk_{m}"][g, :, -1]
-            final_risk[m][f"{width}{point}"] = report.summary_stats(final)
             rec.headlines[f"N={width}: {ua.LABELS[m]}{point}"] = stats.headline(
                 f"test risk after {config.num_updates} updates", final, higher_is_better=False,
                 task=f"sigmoid fit, N={width}")
@@ -92,10 +91,10 @@ def record(config: UniversalApproximationConfig, job: Job, results) -> Record:
     rec.arrays["x_test"] = np.linspace(0.0, 1.0, config.num_test)
     rec.summary = {**ua.describe(config), "widths": list(config.widths), "points": points,
                    "num_seeds": config.num_seeds, "num_updates": config.num_updates,
-                   "final_test_risk": final_risk, "diverged_seeds": diverged}
+                   "diverged_seeds": diverged}
     columns = [{"width": width, **p} if len(labels) > 1 else {"width": width} for p in labels]
-    rec.rows = report.metric_rows({f"test_risk_{m}": results.metrics[f"test_risk_{m}"]
-                                   for m in ua.METHODS}, columns, "update", job.log_x)
+    rec.rows = files.metric_rows({f"test_risk_{m}": results.metrics[f"test_risk_{m}"]
+                                  for m in ua.METHODS}, columns, "update", job.log_x)
     return rec
 
 

@@ -35,6 +35,8 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from rlfa import files
+
 PyTree = Any
 FORMAT_VERSION = 1
 META_NAME = "rlfa_checkpoint.json"
@@ -96,9 +98,7 @@ def array_digest(tree: PyTree) -> str:
 
 def jsonable(obj: Any) -> Any:
     """``obj`` as plain JSON values, exactly as it reads back from a checkpoint's metadata."""
-    from rlfa.report import _jsonable  # the one conversion rule for configs and arrays
-
-    text = json.dumps(_jsonable(obj), sort_keys=True,
+    text = json.dumps(files.jsonable(obj), sort_keys=True,
                       default=lambda o: re.sub(r" at 0x[0-9a-fA-F]+", "", repr(o)))
     return json.loads(text)
 
@@ -347,13 +347,11 @@ def experiment_dir(experiment: str, config: Any) -> Path:
     ``config.resume`` when resuming, else ``config.checkpoint_dir``, else a fresh
     ``<config.out>/checkpoints/<experiment>/<timestamp>/``; checked writable.
     """
-    from rlfa.report import new_run_dir
-
     if config.resume is not None:
         return check_writable(config.resume, "resume")
     if config.checkpoint_dir is not None:
         return check_writable(config.checkpoint_dir, "checkpoint_dir")
-    return new_run_dir(experiment, Path(config.out) / "checkpoints")
+    return files.new_run_dir(experiment, Path(config.out) / "checkpoints")
 
 
 def study_name(*parts: Any) -> str:

@@ -1,8 +1,8 @@
-"""Compare saved runs: ``python -m rlfa.report compare RUN_DIR [RUN_DIR ...]``.
+"""Compare saved runs: ``python -m rlfa compare RUN_DIR [RUN_DIR ...]``.
 
-    python -m rlfa.report compare runs/dqn/20260101-120000 runs/dqn/20260101-130000
-    python -m rlfa.report compare runs/dqn_ladder/20260102-090000 --reps 5000 --seed 1
-    python -m rlfa.report compare RUN_DIR... --out results/dqn-vs-ladder
+    python -m rlfa compare runs/dqn/20260101-120000 runs/dqn/20260101-130000
+    python -m rlfa compare runs/dqn_ladder/20260102-090000 --reps 5000 --seed 1
+    python -m rlfa compare RUN_DIR... --out results/dqn-vs-ladder
 
 It reads the ``headlines`` of each run's ``summary.json`` (see :mod:`rlfa.stats`;
 it never reruns anything) and reports, as Agarwal et al. (NeurIPS 2021) recommend:
@@ -48,10 +48,10 @@ from typing import Any
 
 import numpy as np
 
-from rlfa import report, stats
+from rlfa import files, stats
 
 TAUS = np.linspace(0.0, 1.0, 51)  # normalised-score thresholds of the performance profiles
-USAGE = "python -m rlfa.report compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N] [--seed S]"
+USAGE = "python -m rlfa compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N] [--seed S]"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,7 +412,7 @@ def aggregate(entries: list[Entry], *, reps: int, seed: int) -> dict[str, Any] |
 
 def config_differences(runs: list[Run]) -> dict[str, list[Any]]:
     """``config.json`` keys (dotted) whose values differ between runs -> one value per run."""
-    flat = [report.flatten(run.config) if isinstance(run.config, dict) else {} for run in runs]
+    flat = [files.flatten(run.config) if isinstance(run.config, dict) else {} for run in runs]
     keys = dict.fromkeys(k for f in flat for k in f)
     return {k: [f.get(k) for f in flat] for k in keys
             if len({json.dumps(f.get(k), sort_keys=True) for f in flat}) > 1}
@@ -553,7 +553,7 @@ def draw(result: dict[str, Any]):
 def output_dir(out: str | Path | None) -> Path:
     """``out`` made absolute and created, or a fresh ``runs/compare/<timestamp>/``."""
     if out is None:
-        return report.new_run_dir("compare", Path("runs").absolute())
+        return files.new_run_dir("compare", Path("runs").absolute())
     path = Path(out).expanduser().absolute()
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -564,11 +564,11 @@ def output_dir(out: str | Path | None) -> Path:
 
 def write(result: dict[str, Any], out: Path) -> None:
     """``compare.json``, ``compare.csv`` (the table) and ``compare.png`` under ``out``."""
-    report.write_json(out / "compare.json", result)
-    report.write_csv(out / "compare.csv",
-                     [{k: v for k, v in row.items() if k != "per_seed"}
-                      for row in result["entries"]])
-    report.save_figure(draw(result), out / "compare.png")
+    files.write_json(out / "compare.json", result)
+    files.write_csv(out / "compare.csv",
+                    [{k: v for k, v in row.items() if k != "per_seed"}
+                     for row in result["entries"]])
+    files.save_figure(draw(result), out / "compare.png")
 
 
 def _count(kind: str, minimum: int, maximum: int | None = None):
@@ -587,7 +587,7 @@ def _count(kind: str, minimum: int, maximum: int | None = None):
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m rlfa.report compare", usage=USAGE,
+        prog="python -m rlfa compare", usage=USAGE,
         description="Compare saved runs' headline scores (summary.json) with rliable: "
                     "table, probability of improvement, aggregates across tasks.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories to compare")

@@ -165,7 +165,6 @@ def run_summary(run: DQNRun, env_name: str) -> dict:
         "headline": stats.headline("final greedy return", final, higher_is_better=True,
                                    task=env_name),
         "final_greedy_return_per_seed": final.tolist(),
-        "final_greedy_return": stats.interval_estimates(final),
         "best_greedy_return_per_seed": np.nanmax(run.greedy, axis=1).tolist(),
         "env_steps_per_seed": int(run.env_steps[-1]),
         "num_seeds": num_seeds,

@@ -89,7 +89,7 @@ def scalar_series(program: str, grid_labels: Sequence[dict[str, Any]] | None,
 
     Args:
       program: the runner call's name (``run_options``' ``name``).
-      grid_labels: one dict per grid point (as for :func:`rlfa.report.metric_rows`),
+      grid_labels: one dict per grid point (as for :func:`rlfa.files.metric_rows`),
         or None: ``grid_<g>``; left out for a single grid point.
       metrics: name -> ``[grid, seed, log, ...]``; only ``[grid, seed, log]`` ones
         (the ``metrics.csv`` columns) are recorded.
@@ -125,7 +125,7 @@ def _tag(text: str) -> str:
 def flat_config(config: Any) -> dict[str, Any]:
     """The config as JSON values, nested keys joined by '/' (lists as JSON text)."""
     from rlfa.checkpoint import jsonable
-    from rlfa.report import flatten
+    from rlfa.files import flatten
 
     return {k: json.dumps(v) if isinstance(v, list) else v
             for k, v in flatten(jsonable(config), "/").items()}

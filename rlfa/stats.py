@@ -9,14 +9,16 @@ percentile-bootstrap interval never leaves the range of the data: with 2 seeds o
 CartPole it stays within [0, 500].
 
 Every study's ``summary.json`` has ``headlines``: label -> :func:`headline`, the
-per-seed scores of its main metric with these estimates; ``python -m rlfa.report
-compare`` reads them back.
+per-seed scores of its main metric with these estimates; ``python -m rlfa compare``
+reads them back. Every other interval in a summary or a figure is a percentile bootstrap
+too (:func:`interval_estimates`, :func:`bootstrap_band`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -111,6 +113,28 @@ def headline(metric: str, per_seed, *, higher_is_better: bool, task: str,
     return {"metric": metric, "task": task, "higher_is_better": bool(higher_is_better),
             "per_seed": [float(v) if np.isfinite(v) else None for v in scores],
             **interval_estimates(scores, reps=reps, seed=seed)}
+
+
+def episode_summary(lengths, truncated, at_episodes: Sequence[int] = ()) -> dict[str, Any]:
+    """Steps per episode of one setting's runs, JSON-ready, beside its headline.
+
+    Args:
+      lengths: steps of each episode, ``[seeds, episodes]``
+        (:attr:`rlfa.control.ControlCarry.lengths`).
+      truncated: whether the time limit cut it, bool ``[seeds, episodes]``.
+      at_episodes: episode numbers (1-based) to report on their own, those run.
+
+    Returns:
+      ``steps_episode_<e>`` for each of ``at_episodes``, as :func:`interval_estimates`;
+      ``capped_episodes`` (episodes cut, all runs) and ``runs_with_capped_episodes``.
+      The mean over all episodes is the setting's :func:`headline`, not repeated here.
+    """
+    lengths, truncated = np.asarray(lengths, np.float64), np.asarray(truncated)
+    summary: dict[str, Any] = {f"steps_episode_{e}": interval_estimates(lengths[:, e - 1])
+                               for e in at_episodes if e <= lengths.shape[-1]}
+    summary["capped_episodes"] = int(truncated.sum())
+    summary["runs_with_capped_episodes"] = int(truncated.any(-1).sum())
+    return summary
 
 
 def describe(estimates: dict[str, Any], digits: int = 4) -> str:

@@ -12,7 +12,7 @@ A study module (``experiments/NAME.py``) holds four things and nothing else:
 * ``record(config, job, results)``: what a finished job adds to the run
   directory, a :class:`Record` (headlines, summary numbers, CSV rows, arrays);
 * ``figure(run)``: the figure, drawn from the written files (:class:`RunFiles`),
-  so ``python -m rlfa.report redraw RUN_DIR`` redraws any run without rerunning it.
+  so ``python -m rlfa redraw RUN_DIR`` redraws any run without rerunning it.
 
 and ends with ``STUDY = Study("name", jobs, record, figure)`` and
 ``if __name__ == "__main__": cli(Config, STUDY)``. :func:`main` does the rest
@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from rlfa import checkpoint, hparams, report, runner, stats, sweep
+from rlfa import checkpoint, files, hparams, runner, stats, sweep
 from rlfa import config as cfg
 from rlfa import logger as live
 from rlfa.devices import DistributedConfig, is_main_process
@@ -150,8 +150,7 @@ class StudyOptions:
             return
         live.require(self.log)
         if checkpoint_root is None:
-            from rlfa.report import new_run_dir
-            directory = new_run_dir(experiment, Path(self.out) / "logs")
+            directory = files.new_run_dir(experiment, Path(self.out) / "logs")
         else:
             directory = Path(self.out) / "logs" / experiment / Path(checkpoint_root).name
         logger = live.open_logger(self.log, experiment, directory.name, directory, self)
@@ -170,7 +169,7 @@ class StudyOptions:
 
         ``logger`` (from :meth:`logging`) records the program's scalar metrics live,
         under ``name`` and, with several grid points, ``grid_labels`` (one dict per
-        point, as for :func:`rlfa.report.metric_rows`; default ``grid_<g>``).
+        point, as for :func:`rlfa.files.metric_rows`; default ``grid_<g>``).
         """
         options = {
             "seed": self.seed,
@@ -224,7 +223,7 @@ class Record:
     ``headlines``: label -> :func:`rlfa.stats.headline` (``summary.json``'s
     ``headlines``, printed at the end); ``summary``: nested numbers merged
     recursively into ``summary.json``; ``rows``: ``metrics.csv`` rows (see
-    :func:`rlfa.report.metric_rows`); ``arrays``: ``metrics.npz`` entries, which
+    :func:`rlfa.files.metric_rows`); ``arrays``: ``metrics.npz`` entries, which
     with ``summary.json`` must hold everything the figure draws.
     """
 
@@ -301,10 +300,11 @@ def run_job(job: Job, config: StudyOptions, checkpoints: Path | None = None,
 def main(study: Study, config: StudyOptions) -> Path | None:
     """Run every job of ``study``, write ``<out>/<name>/<timestamp>/`` and return it.
 
-    ``jobs``, ``record`` and the logger see ``config.effective()``. The directory holds ``config.json``, ``summary.json`` (the records' numbers,
-    ``headlines``, ``study``, per-job and total timings, device and process
-    counts), ``metrics.csv``, ``metrics.npz`` (if any arrays) and ``figure.png``,
-    drawn from those files. Processes other than 0 write nothing and return None.
+    ``jobs``, ``record`` and the logger see ``config.effective()``. The directory holds
+    ``config.json``, ``summary.json`` (the records' numbers, ``headlines``, ``study``,
+    per-job and total timings, device and process counts), ``metrics.csv``,
+    ``metrics.npz`` (if any arrays) and ``figure.png``, drawn from those files.
+    Processes other than 0 write nothing and return None.
     """
     t0 = time.perf_counter()
     checkpoints = config.checkpoint_root(study.name)
@@ -331,8 +331,8 @@ def main(study: Study, config: StudyOptions) -> Path | None:
     summary["num_processes"] = jax.process_count()
     if not is_main_process():
         return None  # every process has every result; process 0 writes them
-    path = report.write_run(study.name, given, summary, rows, {}, root=config.out,
-                            arrays=arrays)
+    path = files.write_run(study.name, given, summary, rows, {}, root=config.out,
+                           arrays=arrays)
     redraw(path, study)
     for label, head in summary["headlines"].items():
         print(f"{label}: {head['metric']} {stats.describe(head)}")
@@ -347,7 +347,7 @@ def redraw(path: str | Path, study: Study | None = None) -> Path:
     """Draw ``figure.png`` of a run directory from its files; returns the figure's path.
 
     Without ``study``, the one named in ``summary.json`` (its module's ``STUDY``)
-    is imported: ``python -m rlfa.report redraw RUN_DIR``.
+    is imported: ``python -m rlfa redraw RUN_DIR``.
     """
     run = read_run(path)
     if study is None:
@@ -356,7 +356,7 @@ def redraw(path: str | Path, study: Study | None = None) -> Path:
             raise ValueError(f"run directory {run.path}: summary.json names no study to draw it.")
         study = importlib.import_module(module).STUDY
     out = run.path / "figure.png"
-    report.save_figure(study.figure(run), out)
+    files.save_figure(study.figure(run), out)
     return out
 
 

@@ -1,4 +1,4 @@
-"""``python -m rlfa.report compare``: comparisons of saved runs (rlfa.compare).
+"""``python -m rlfa compare``: comparisons of saved runs (rlfa.compare).
 
 Fake run directories hold a ``summary.json`` whose headlines come from
 ``rlfa.stats.headline`` on synthetic per-seed scores, so these tests train
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlfa import compare, report, stats
+from rlfa import compare, files, stats
 
 REPS = 500  # enough for stable 95% intervals on 16 seeds, and fast
 
@@ -29,8 +29,8 @@ def fake_run(root: Path, experiment: str, name: str, headlines: dict, config=Non
     path.mkdir(parents=True)
     heads = {label: stats.headline(metric, scores, higher_is_better=higher, task=task, reps=100)
              for label, (task, metric, higher, scores) in headlines.items()}
-    report.write_json(path / "summary.json", {"headlines": heads, "other": 1})
-    report.write_json(path / "config.json", config if config is not None else {"seed": 0})
+    files.write_json(path / "summary.json", {"headlines": heads, "other": 1})
+    files.write_json(path / "config.json", config if config is not None else {"seed": 0})
     return path
 
 
@@ -45,8 +45,8 @@ def one_pair(result: dict) -> dict:
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``python -m rlfa.report ARGS`` as a user types it, from ``cwd``."""
-    return subprocess.run([sys.executable, "-m", "rlfa.report", *args], check=False, cwd=cwd,
+    """``python -m rlfa ARGS`` as a user types it, from ``cwd``."""
+    return subprocess.run([sys.executable, "-m", "rlfa", *args], check=False, cwd=cwd,
                           capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "MPLBACKEND": "Agg"})
 
@@ -138,7 +138,7 @@ def test_profiles_match_rliable_and_output_is_reproducible(tmp_path):
     run = ladder_like(tmp_path)
     first = compare.compare([run], reps=100, seed=3)
     again = compare.compare([run], reps=100, seed=3)
-    assert json.dumps(report._jsonable(first)) == json.dumps(report._jsonable(again))
+    assert json.dumps(files.jsonable(first)) == json.dumps(files.jsonable(again))
     entries = compare.make_entries([compare.load_run(run)], reps=100, seed=0)
     bounds = compare.normalisation(entries)
     groups, notes = compare.method_groups(entries)

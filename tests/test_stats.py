@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from rlfa import report, stats
+from rlfa import stats
 
 
 def test_point_estimates_are_the_closed_forms_and_intervals_stay_in_the_data():
@@ -23,8 +23,9 @@ def test_point_estimates_are_the_closed_forms_and_intervals_stay_in_the_data():
 def test_two_cartpole_seeds_stay_within_the_feasible_returns():
     """A t interval over 2 seeds reached from -800 to +1400 on returns in [0, 500]."""
     curves = np.array([[10.0, 120.0, 500.0], [9.0, 480.0, 20.0]])
-    mean, half = report.mean_ci(curves, axis=0)
-    assert (mean - half < 0).any() and (mean + half > 500).any()  # the old band
+    half = scipy_stats.t.ppf(0.975, df=1) * curves.std(0, ddof=1) / np.sqrt(2)
+    mean = curves.mean(0)
+    assert (mean - half < 0).any() and (mean + half > 500).any()  # a Student-t band would
     mean, low, high = stats.bootstrap_band(curves)
     np.testing.assert_allclose(mean, curves.mean(0))
     assert (low >= curves.min(0)).all() and (high <= curves.max(0)).all()
@@ -53,6 +54,18 @@ def test_probability_of_improvement_direction_and_ties():
     assert stats.probability_of_improvement(worse, better)["value"] == 0.0
     same = stats.probability_of_improvement(better, better.copy())
     assert same["value"] == 0.5 and same["ci95"][0] <= 0.5 <= same["ci95"][1]
+
+
+def test_episode_summary_reports_chosen_episodes_and_capped_ones():
+    lengths = np.array([[200.0, 150.0, 120.0], [400.0, 130.0, 110.0]])  # [seeds, episodes]
+    truncated = np.array([[False, False, False], [True, False, False]])
+    summary = stats.episode_summary(lengths, truncated, (1, 3, 10))  # 10 was never run
+    assert set(summary) == {"steps_episode_1", "steps_episode_3", "capped_episodes",
+                            "runs_with_capped_episodes"}
+    assert summary["steps_episode_1"] == stats.interval_estimates([200.0, 400.0])
+    assert summary["steps_episode_3"]["mean"]["value"] == 115.0
+    assert summary["steps_episode_3"]["n"] == 2
+    assert (summary["capped_episodes"], summary["runs_with_capped_episodes"]) == (1, 1)
 
 
 def test_describe_reads_like_the_summary():

@@ -21,7 +21,6 @@ from rlfa.control.episodes import (
     ActionRule,
     ControlCarry,
     act_afresh,
-    episode_summary,
     episodic_control,
 )
 from rlfa.control.linear_values import (
@@ -60,7 +59,6 @@ __all__ = [
     "control_hparams",
     "differential_hparams",
     "differential_sarsa",
-    "episode_summary",
     "episodic_control",
     "epsilon_greedy",
     "epsilon_greedy_from_noise",

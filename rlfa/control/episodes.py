@@ -47,17 +47,15 @@ observation (``info["final_observation"]``) and never through termination
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from rlfa.config import check_positive_int
 from rlfa.control.policies import epsilon_greedy_from_noise, noise_size
 from rlfa.envs.noise import step_with_noise, transition_noise_size
-from rlfa.report import summary_stats
 from rlfa.types import Agent, Program, Transition
 
 Array = jax.Array
@@ -322,26 +320,3 @@ def _log(c: ControlCarry, hparams) -> dict[str, Array]:
     del hparams
     return {"episodes": c.episodes, "steps": c.steps,
             "truncated_episodes": jnp.sum(c.truncated, dtype=jnp.int32)}
-
-
-def episode_summary(lengths: np.ndarray, truncated: np.ndarray,
-                    at_episodes: Sequence[int] = ()) -> dict[str, Any]:
-    """Steps per episode of one setting's runs, JSON-ready.
-
-    Args:
-      lengths: steps of each episode, ``[seeds, episodes]`` (:attr:`ControlCarry.lengths`).
-      truncated: whether the time limit cut it, bool ``[seeds, episodes]``.
-      at_episodes: episode numbers (1-based) to report on their own, those run.
-
-    Returns:
-      ``steps_episode_<e>`` for each of ``at_episodes``, ``steps_mean_all_episodes``
-      (each run's mean over its episodes), as :func:`rlfa.report.summary_stats`;
-      ``capped_episodes`` (episodes cut, all runs) and ``runs_with_capped_episodes``.
-    """
-    lengths, truncated = np.asarray(lengths, np.float64), np.asarray(truncated)
-    summary = {f"steps_episode_{e}": summary_stats(lengths[:, e - 1])
-               for e in at_episodes if e <= lengths.shape[-1]}
-    summary["steps_mean_all_episodes"] = summary_stats(lengths.mean(-1))
-    summary["capped_episodes"] = int(truncated.sum())
-    summary["runs_with_capped_episodes"] = int(truncated.any(-1).sum())
-    return summary

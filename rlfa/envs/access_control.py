@@ -37,6 +37,7 @@ from jax.scipy.special import gammaln, xlogy
 
 from rlfa.config import check_in_range, check_nonempty, check_positive, check_positive_int
 from rlfa.envs.noise import NoiseEnvironment
+from rlfa.envs.registry import register
 from rlfa.features import FeatureMap, Features
 
 REJECT, ACCEPT = 0, 1
@@ -219,7 +220,5 @@ def policy_average_reward(accept: np.ndarray, params: EnvParams | None = None) -
 def _make() -> AccessControl:
     return AccessControl()
 
-
-from rlfa.envs import register
 
 register("AccessControl", _make)

@@ -23,6 +23,7 @@ from flax import struct
 from gymnax.environments import environment, spaces
 
 from rlfa.envs.noise import TwoActionStateEnvironment
+from rlfa.envs.registry import register
 from rlfa.features import FeatureMap, Features
 
 NUM_STATES = 7
@@ -111,7 +112,5 @@ class Baird(TwoActionStateEnvironment):
 def _make() -> Baird:
     return Baird()
 
-
-from rlfa.envs import register
 
 register("Baird", _make)

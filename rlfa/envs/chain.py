@@ -21,6 +21,7 @@ from flax import struct
 from gymnax.environments import environment, spaces
 
 from rlfa.envs.noise import TwoActionStateEnvironment
+from rlfa.envs.registry import register
 
 
 @struct.dataclass
@@ -100,7 +101,5 @@ def policy_q(params: EnvParams | None = None, gamma: float = 0.9,
 def _make() -> Chain:
     return Chain()
 
-
-from rlfa.envs import register
 
 register("Chain", _make)

@@ -91,6 +91,7 @@ from gymnax.environments.minatar.seaquest_helpers import (
 
 from rlfa import config as _config
 from rlfa.envs.noise import NoiseEnvironment, step_with_noise, transition_noise_size
+from rlfa.envs.registry import register
 
 PROTOCOLS = ("paper", "gymnax")
 # Each game's name in the original package (``minatar.Environment(game)``) and in rlfa's names.
@@ -386,8 +387,6 @@ class MinAtar(NoiseEnvironment):
     def observation_space(self, params=None):
         return spaces.Box(0, 1, self.obs_shape, self.obs_dtype)
 
-
-from rlfa.envs import register
 
 for _game, _title in GAMES.items():
     for _protocol in PROTOCOLS:

@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 from gymnax.environments.classic_control import mountain_car
 
+from rlfa.envs.registry import register
+
 EnvParams = mountain_car.EnvParams
 EnvState = mountain_car.EnvState
 START_LOW, START_HIGH = -0.6, -0.4
@@ -37,7 +39,5 @@ class MountainCar(mountain_car.MountainCar):
 def _make() -> MountainCar:
     return MountainCar()
 
-
-from rlfa.envs import register
 
 register("MountainCar", _make)

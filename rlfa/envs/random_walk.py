@@ -22,6 +22,8 @@ import numpy as np
 from flax import struct
 from gymnax.environments import environment, spaces
 
+from rlfa.envs.registry import register
+
 
 @struct.dataclass
 class EnvState(environment.EnvState):
@@ -144,8 +146,6 @@ def on_policy_distribution(params: EnvParams = EnvParams()) -> np.ndarray:
 def _make() -> Any:
     return RandomWalk()
 
-
-from rlfa.envs import register
 
 register("RandomWalk1000", _make)
 

@@ -30,7 +30,7 @@ def check_quick_run_writes_results(path):
     assert (accept_all < policy_r).all() and (policy_r <= 2.7477).all()
     # Exploring costs: the epsilon-greedy policy earns less than its greedy one.
     assert (behaviour_r < policy_r).all()
-    assert 0.0 < point["r_bar"]["mean"] < 8.0
+    assert 0.0 < summary["headlines"]["Fig 10.5: R_bar"]["mean"]["value"] < 8.0
     assert len((path / "metrics.csv").read_text().splitlines()) == 1 + 2 * 20
 
 

@@ -19,7 +19,9 @@ def check_quick_run_writes_results(path):
     assert summary["env"] == "CartPole-v1" and summary["num_seeds"] == 2
     finals = summary["final_greedy_return_per_seed"]
     assert len(finals) == 2 and all(r >= 1 for r in finals)  # CartPole pays 1 per step
-    assert summary["final_greedy_return"]["mean"]["value"] == pytest.approx(np.mean(finals))
+    (headline,) = summary["headlines"].values()
+    assert headline["per_seed"] == finals
+    assert headline["mean"]["value"] == pytest.approx(np.mean(finals))
     assert summary["env_steps_per_seed"] == exp.QUICK_STEPS
     assert summary["replay_bytes_per_seed"] == 500 * (4 * 4 * 2 + 4 + 4 + 1 + 1) + 8
     assert summary["compile_s"] > 0 and summary["run_s"] > 0

@@ -20,7 +20,8 @@ def test_quick_run_writes_results(tmp_path):
     assert len(td["final_weights"]) == 10 and len(td["final_values"]) == 1000
     # 2000 quick episodes from zero weights already move the outer groups the right way.
     assert td["final_weights"][0] < 0 < td["final_weights"][-1]
-    assert 0 < td["final_rms_error"]["mean"] < 0.5 and td["diverged_seeds"] == []
+    final = summary["headlines"]["Fig 9.2: semi-gradient TD(0)"]
+    assert 0 < final["mean"]["value"] < 0.5 and td["diverged_seeds"] == []
     rows = (path / "metrics.csv").read_text().splitlines()
     assert rows[0].split(",")[:4] == ["figure", "config", "step_size", "seed"]
     assert len(rows) == 1 + 2 * 100  # 2 configs x 1 seed x 100 logged points
@@ -31,8 +32,8 @@ def test_tile_coding_figure_runs_with_several_seeds(tmp_path):
                                   out=str(tmp_path), progress=False)
     summary = json.loads((exp.STUDY.run(config) / "summary.json").read_text())
     for label in ("1 tiling", "50 tilings"):
-        stats = summary["figures"]["9.10"]["configs"][label]["final_rms_error"]
-        assert stats["n"] == 2 and stats["mean"] > 0
+        final = summary["headlines"][f"Fig 9.10: {label}"]
+        assert final["n"] == 2 and final["mean"]["value"] > 0
 
 
 @pytest.mark.parametrize("kwargs, field", [
