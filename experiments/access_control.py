@@ -24,11 +24,13 @@ import numpy as np
 
 from rlfa import config as cfg
 from rlfa import files, report, stats
+from rlfa import hparams as hp
 from rlfa.control import access_control as ac
-from rlfa.control.differential_sarsa import DifferentialHParams, DifferentialSweep
-from rlfa.control.differential_sarsa import differential_hparams as checked
+from rlfa.control.differential_sarsa import DifferentialHParams
 from rlfa.envs.access_control import EnvParams
+from rlfa.hparams import Flat
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.sweep import Sweep
 
 BOOK_R_BAR = 2.31  # Figure 10.5's caption: "The value learned for R_bar was about 2.31."
 
@@ -44,17 +46,14 @@ class AccessControlConfig(StudyOptions):
     """Environment steps per run, one episode that never ends (the book: 2 million)."""
     num_seeds: int = 10
     """Independent runs per hyperparameter point (the book shows one)."""
-    step_size: float = 0.01
-    """alpha, per weight of the one-hot action values (the book: 0.01)."""
-    beta: float = 0.01
-    """The average-reward estimate's step size (the book: 0.01)."""
-    epsilon: float = 0.1
-    """Exploration probability (the book: 0.1)."""
+    hparams: Flat[DifferentialHParams] = DifferentialHParams(0.01, 0.01, 0.1)
+    """The agent's alpha, beta and epsilon (the book: 0.01, 0.01, 0.1): --step-size, --beta,
+    --epsilon."""
     num_servers: int = 10
     """Servers k (the book: 10)."""
     free_prob: float = 0.06
     """Probability that a busy server frees in a step (the book: 0.06)."""
-    sweep: DifferentialSweep = DifferentialSweep()
+    sweep: Sweep[DifferentialHParams] = Sweep[DifferentialHParams]()
     """alpha, beta and epsilon values to run instead, all in one compiled program."""
     log_every: int = 20_000
     """Environment steps between logged R_bar values (a multiple of block_steps)."""
@@ -65,8 +64,7 @@ class AccessControlConfig(StudyOptions):
         super().__post_init__()
         for name in ("num_steps", "num_seeds", "log_every", "block_steps"):
             cfg.check_positive_int(name, getattr(self, name))
-        for point in self.grid(DifferentialHParams(self.step_size, self.beta, self.epsilon)):
-            checked(*(float(x) for x in point))  # names a bad (swept) value
+        hp.check(self.hparams)
         EnvParams(num_servers=self.num_servers, free_prob=self.free_prob)  # checks both
         for name, unit in (("log_every", "block_steps"), ("num_steps", "log_every")):
             if getattr(self, name) % getattr(self, unit):
@@ -79,11 +77,11 @@ class AccessControlConfig(StudyOptions):
 
 
 def jobs(config: AccessControlConfig):
-    grid = config.grid(DifferentialHParams(config.step_size, config.beta, config.epsilon))
+    grid = config.grid(config.hparams)
     params = EnvParams(num_servers=config.num_servers, free_prob=config.free_prob)
     num_logs = config.num_steps // config.log_every
     yield Job("Fig 10.5", ac.sarsa_program(params, config.block_steps),
-              [checked(*(float(x) for x in p)) for p in grid], config.num_seeds, num_logs,
+              [hp.traced(p) for p in grid], config.num_seeds, num_logs,
               config.log_every // config.block_steps, unit="steps",
               log_x=config.log_every * np.arange(1, num_logs + 1),
               postfix=latest_mean("r_bar", "R_bar"), info=params,

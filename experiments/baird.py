@@ -24,8 +24,11 @@ import numpy as np
 
 from rlfa import config as cfg
 from rlfa import files, prediction, stats
+from rlfa import hparams as hp
 from rlfa.envs import baird
+from rlfa.hparams import Flat
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.sweep import Sweep
 
 SAMPLED = {"semi_gradient_td": ("11.2", prediction.off_policy_semi_gradient_td0),
            "residual_gradient_td": ("11.2", prediction.off_policy_residual_gradient_td),
@@ -41,7 +44,9 @@ ROWS = {"11.2": ("semi_gradient_td", "residual_gradient_td", "semi_gradient_dp")
 class BairdConfig(StudyOptions):
     """Reproduce Figures 11.2, 11.5 and 11.6 on Baird's counterexample.
 
-    ``--quick``: 2 seeds of 1000 steps (the expected updates run in full).
+    ``--step-size``: alpha of sampled TD and semi-gradient DP (the book's Figure 11.2: 0.01);
+    ``--gamma``: every method's discount (the book: 0.99). ``--quick``: 2 seeds of 1000 steps
+    (the expected updates run in full).
     """
 
     figure: str = "all"
@@ -51,8 +56,8 @@ class BairdConfig(StudyOptions):
     """Transitions per sampled run (the book: 1000)."""
     num_seeds: int = 10
     """Independent runs per sampled method (the book shows one)."""
-    step_size: float = 0.01
-    """alpha of sampled TD and semi-gradient DP (the book's Figure 11.2: 0.01)."""
+    hparams: Flat[prediction.PredictionHParams] = prediction.PredictionHParams(0.01, baird.GAMMA)
+    """Sampled TD's and semi-gradient DP's alpha and every method's gamma (--step-size, --gamma)."""
     num_updates: int = 1000
     """Expected updates (DP sweeps) per deterministic run (the book: 1000)."""
     tdc_step_size: float = 0.005
@@ -61,9 +66,7 @@ class BairdConfig(StudyOptions):
     """beta of TDC, sampled and expected (the book's Figure 11.5: 0.05)."""
     emphatic_step_size: float = 0.03
     """alpha of expected emphatic TD (the book's Figure 11.6: 0.03)."""
-    gamma: float = baird.GAMMA
-    """Discount (the book: 0.99)."""
-    sweep: prediction.PredictionSweep = prediction.PredictionSweep()
+    sweep: Sweep[prediction.PredictionHParams] = Sweep[prediction.PredictionHParams]()
     """alpha and gamma values to run instead, all in one compiled program per method
     (sampled semi-gradient and residual-gradient TD; the others run at their book point)."""
     log_every: int = 10
@@ -79,20 +82,23 @@ class BairdConfig(StudyOptions):
             if name in ("num_steps", "num_updates") and getattr(self, name) % self.log_every:
                 raise ValueError(f"{name}={getattr(self, name)} is invalid: must be a multiple "
                                  f"of log_every={self.log_every}.")
-        for name in ("tdc_step_size", "tdc_beta", "emphatic_step_size", "divergence_bound"):
-            cfg.check_positive(name, getattr(self, name))
-        for point in self.grid(prediction.PredictionHParams(self.step_size, self.gamma)):
-            cfg.check_positive("step_size", float(point.step_size))
-            cfg.check_in_range("gamma", float(point.gamma), 0.0, 1.0)
+        cfg.check_positive("divergence_bound", self.divergence_bound)
+        hp.check(self.hparams)
+        for name in ("tdc", "emphatic"):  # the prefix makes the field the flag: tdc_beta
+            hp.check(self.book_point(name), prefix=f"{name}_")
 
     def effective(self) -> BairdConfig:
         return dataclasses.replace(self, num_steps=1000, num_seeds=2) if self.quick else self
 
     def book_point(self, name: str):
+        """The one point method ``name`` runs at: TDC's and emphatic TD's own step sizes,
+        the others' --step-size; every method's --gamma."""
+        gamma = self.hparams.gamma
         if "tdc" in name:
-            return prediction.tdc_hparams(self.tdc_step_size, self.tdc_beta, self.gamma)
-        alpha = self.emphatic_step_size if "emphatic" in name else self.step_size
-        return prediction.PredictionHParams(alpha, self.gamma)
+            return prediction.TDCHParams(self.tdc_step_size, self.tdc_beta, gamma)
+        if "emphatic" in name:
+            return prediction.PredictionHParams(self.emphatic_step_size, gamma)
+        return self.hparams
 
 
 def jobs(config: BairdConfig):
@@ -106,14 +112,16 @@ def jobs(config: BairdConfig):
 
     for figure_number, names in ROWS.items():
         for name in names if config.figure in (figure_number, "all") else ():
+            # TDC's point is given as float32 arrays, so summary.json reports the values it ran at
+            book = config.book_point(name)
+            book = [hp.traced(book) if "tdc" in name else book]
             if name in SAMPLED:
-                points = [config.book_point(name)] if name == "tdc" else config.grid(
-                    prediction.PredictionHParams(config.step_size, config.gamma))
+                points = book if name == "tdc" else config.grid(config.hparams)
                 program = prediction.baird_program(SAMPLED[name][1](baird.features()),
                                                    baird.features(), config.log_every)
                 yield job(name, program, points, config.num_seeds, config.num_steps, "steps")
             else:
-                yield job(name, prediction.expected_program(name), [config.book_point(name)],
+                yield job(name, prediction.expected_program(name), book,
                           1, config.num_updates, "sweeps" if "dp" in name else "updates")
 
 
@@ -189,8 +197,9 @@ def figure(run):
             ax.axis("off")
         for ax, name in zip(ax_row, names):
             panel(ax, run, name)
-    fig.suptitle(f"Baird's counterexample, gamma={run.config['gamma']} (S&B Figures 11.2, 11.5, "
-                 "11.6; sampled runs: seed 0)")
+    gamma = next(iter(run.summary["methods"].values()))["hparams"]["gamma"]
+    fig.suptitle(f"Baird's counterexample, gamma={gamma:g} (S&B Figures 11.2, 11.5, 11.6; "
+                 "sampled runs: seed 0)")
     fig.tight_layout()
     return fig
 

@@ -18,9 +18,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import files, stats
+from rlfa import files, stats, sweep
+from rlfa import hparams as hp
 from rlfa.features import coarse_coding_1d, interval_features, linear_value, normalized_sgd_step
+from rlfa.hparams import Positive
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.sweep import Sweep
 from rlfa.types import Program
 
 LOW, HIGH, NUM_POINTS = 0.0, 2.0, 200  # the domain; midpoints of 200 cells are the error grid
@@ -33,14 +36,12 @@ def square_wave(x):
 
 
 class HParams(NamedTuple):
-    step_size: float  # alpha = step_size / (active features)
-    width: float  # interval length: traced, the shapes do not depend on it
+    """Linear SGD's traced hyperparameters on the square wave (S&B Example 9.3)."""
 
-
-@dataclasses.dataclass(frozen=True)
-class CoarseCodingSweep:
-    step_size: tuple[str, ...] = ()
-    """Values of step_size to run instead, every one with every width."""
+    step_size: Positive
+    """alpha times the number of active features, > 0 (the book: 0.2)."""
+    width: Positive
+    """Interval length > 0, at most the domain's 2 (traced: the shapes do not depend on it)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,17 +61,15 @@ class CoarseCodingConfig(StudyOptions):
     """Examples seen at each logged point (increasing)."""
     num_seeds: int = 30
     """Independent sample streams per width."""
-    sweep: CoarseCodingSweep = CoarseCodingSweep()
-    """step_size values to run instead, crossed with the widths in the same program."""
+    sweep: Sweep[HParams] = Sweep[HParams]()
+    """step_size values to run instead, crossed with the widths in the same program
+    (--sweep.width replaces --widths)."""
 
     def __post_init__(self):
         super().__post_init__()
         cfg.check_nonempty("widths", self.widths)
-        cfg.check_positive("widths", self.widths)
-        for width in self.widths:  # also: each within the domain and covering it
-            coarse_coding_1d(LOW, HIGH, width, self.num_features)
-        for point in self.grid(HParams(self.step_size, 1.0)):
-            cfg.check_positive("step_size", float(point.step_size))
+        for point in points(self):  # each within the domain and covering it
+            coarse_coding_1d(LOW, HIGH, float(point.width), self.num_features)
         counts = self.example_counts
         if not counts or list(counts) != sorted(set(counts)) or not all(
                 isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in counts):
@@ -80,6 +79,23 @@ class CoarseCodingConfig(StudyOptions):
     def effective(self) -> CoarseCodingConfig:
         return dataclasses.replace(self, quick=False, num_seeds=8, example_counts=(10, 40, 640)
                                    ) if self.quick else self
+
+
+def points(config: CoarseCodingConfig) -> list[HParams]:
+    """Each width of --widths (or of --sweep.width, which replaces them) with --step-size (or
+    each of --sweep.step-size).
+
+    Raises:
+      ValueError: for a point outside the declared bounds, naming the width it came from,
+        e.g. ``widths 0: width=0.0 is invalid: ...``.
+    """
+    widths = config.widths[:1] if "width" in sweep.requested(config.sweep) else config.widths
+    out = []
+    for width in widths:
+        base = HParams(config.step_size, width)
+        hp.check(base, prefix=f"widths {width:g}: ")
+        out += config.grid(base)
+    return out
 
 
 def program(config: CoarseCodingConfig) -> Program:
@@ -105,16 +121,16 @@ def program(config: CoarseCodingConfig) -> Program:
 
 
 def jobs(config: CoarseCodingConfig):
-    points = [p for w in config.widths for p in config.grid(HParams(config.step_size, w))]
-    yield Job("coarse coding", program(config), points, config.num_seeds,
+    grid = points(config)
+    yield Job("coarse coding", program(config), grid, config.num_seeds,
               len(config.example_counts), 1, log_x=np.asarray(config.example_counts),
               unit="examples", postfix=latest_mean("rms_error", "RMS error"),
               grid_labels=[{"width": float(p.width), "step_size": float(p.step_size)}
-                           for p in points])
+                           for p in grid])
 
 
 def record(config: CoarseCodingConfig, job: Job, results) -> Record:
-    rec, swept = Record(), len(job.hparams) > len(config.widths)
+    rec, swept = Record(), len({p["step_size"] for p in job.grid_labels}) > 1
     names = [f"width {p['width']:g}" + (f", step size {p['step_size']:g}" if swept else "")
              for p in job.grid_labels]
     for g, name in enumerate(names):

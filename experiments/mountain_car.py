@@ -18,8 +18,10 @@ import numpy as np
 
 from rlfa import config as cfg
 from rlfa import control, files, stats, sweep
+from rlfa import hparams as hp
 from rlfa.control import mountain_car as mc
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.sweep import Sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +54,7 @@ class MountainCarConfig(StudyOptions):
     """SARSA's action at S': reuse the A' of the update (the book) or sample it afresh."""
     block_steps: int = 64
     """Environment steps per program step (one bulk draw of randomness)."""
-    sweep: control.ControlSweep = control.ControlSweep()
+    sweep: Sweep[control.ControlHParams] = Sweep[control.ControlHParams]()
     """Figure 10.2's grid: step sizes replacing alphas/num_tilings, epsilons and gammas crossed
     with them (Figure 10.1 keeps its one setting)."""
 
@@ -61,15 +63,12 @@ class MountainCarConfig(StudyOptions):
         cfg.check_choice("figure", self.figure, ("all",) + mc.FIGURES)
         cfg.check_choice("next_action", self.next_action, control.sarsa.NEXT_ACTION_CHOICES)
         cfg.check_nonempty("alphas", self.alphas)
-        cfg.check_positive("alphas", list(self.alphas))
-        cfg.check_positive("alpha_10_1", self.alpha_10_1)
-        cfg.check_in_range("epsilon", self.epsilon, 0.0, 1.0)
         for name in ("num_seeds", "num_episodes", "num_tilings", "tiles_per_dim",
                      "max_episode_steps", "block_steps"):
             if getattr(self, name) is not None:  # num_seeds None: the book's
                 cfg.check_positive_int(name, getattr(self, name))
-        for _, point in grid(self, "10.2"):
-            control.control_hparams(*(float(x) for x in point))  # names a bad swept value
+        for figure in mc.FIGURES:
+            grid(self, figure)  # checks every point against the declared bounds
         self.features()  # checks the tiled box
 
     def features(self):
@@ -79,13 +78,20 @@ class MountainCarConfig(StudyOptions):
 
 def grid(config: MountainCarConfig, figure: str) -> list[tuple[dict, control.ControlHParams]]:
     """A figure's (label, hparams) points: Figure 10.1's alpha; Figure 10.2's alphas, each
-    crossed with --sweep.epsilon and --sweep.gamma, or --sweep.step-size in their place."""
+    crossed with --sweep.epsilon and --sweep.gamma, or --sweep.step-size in their place.
+
+    Raises:
+      ValueError: for a point outside the declared bounds, naming the setting it came
+        from, e.g. ``alphas 0: step_size=0.0 is invalid: ...``.
+    """
     swept = sweep.requested(config.sweep) if figure == "10.2" else {}
-    alphas = (config.alpha_10_1,) if figure == "10.1" else config.alphas
+    setting, alphas = ("alpha_10_1", (config.alpha_10_1,)) if figure == "10.1" else \
+        ("alphas", config.alphas)
     replaced = "step_size" in swept  # the swept step sizes replace alpha / num_tilings
     points = []
     for alpha in alphas[:1] if replaced else alphas:
         base = control.ControlHParams(alpha / config.num_tilings, config.epsilon, 1.0)
+        hp.check(base, prefix=f"{setting} {alpha:g}: ")
         for point in config.grid(base) if swept else [base]:
             label = {} if replaced else {"alpha": alpha}
             points.append((label | {k: float(getattr(point, k)) for k in swept}, point))

@@ -28,10 +28,12 @@ import numpy as np
 
 from rlfa import config as cfg
 from rlfa import control, files, report, stats, sweep
+from rlfa import hparams as hp
 from rlfa.control import mountain_car as mc
 from rlfa.control import n_step_sarsa as nss
 from rlfa.envs.mountain_car import MountainCar
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.sweep import Sweep
 
 FIGURES = ("10.3", "10.4")
 EPISODES_AT = (1, 10, 50, 100, 500)
@@ -75,7 +77,7 @@ class NStepSarsaConfig(StudyOptions):
     """Per-episode step cap (time limit, truncating); episodes that hit it are reported."""
     block_steps: int = 64
     """Environment steps per program step (one bulk draw of randomness)."""
-    sweep: nss.NStepSarsaSweep = nss.NStepSarsaSweep()
+    sweep: Sweep[nss.NStepSarsaHParams] = Sweep[nss.NStepSarsaHParams]()
     """Figure 10.4's grid: --sweep.n replaces ns_10_4, --sweep.step-size alphas_10_4/tilings,
     epsilons and gammas are crossed with them (Figure 10.3 keeps its two settings)."""
 
@@ -86,20 +88,10 @@ class NStepSarsaConfig(StudyOptions):
                      "tiles_per_dim", "max_episode_steps", "max_run_steps_10_4", "block_steps"):
             if getattr(self, name) is not None:  # num_seeds None: the book's
                 cfg.check_positive_int(name, getattr(self, name))
-        cfg.check_nonempty("settings_10_3", self.settings_10_3)
-        for n, _ in self.settings_10_3:
-            cfg.check_positive_int("settings_10_3 n", n)
-        cfg.check_positive("settings_10_3 alpha", [a for _, a in self.settings_10_3])
-        cfg.check_nonempty("ns_10_4", self.ns_10_4)
-        for n in self.ns_10_4:
-            cfg.check_positive_int("ns_10_4", n)
-        cfg.check_nonempty("alphas_10_4", self.alphas_10_4)
-        cfg.check_positive("alphas_10_4", list(self.alphas_10_4))
-        cfg.check_in_range("epsilon", self.epsilon, 0.0, 1.0)
-        cfg.check_in_range("gamma", self.gamma, 0.0, 1.0)
-        for figure in FIGURES:  # names a bad swept value (n included)
-            _, points = grid(self, figure)
-            nss.check_n_step_sarsa_hparams(_stack(points), max_n(points))
+        for name in ("settings_10_3", "ns_10_4", "alphas_10_4"):
+            cfg.check_nonempty(name, getattr(self, name))
+        for figure in FIGURES:
+            grid(self, figure)  # checks every point against the declared bounds
         self.features()
 
     def effective(self) -> NStepSarsaConfig:
@@ -113,10 +105,6 @@ class NStepSarsaConfig(StudyOptions):
         return mc.tile_features(tiles_per_dim=self.tiles_per_dim, num_tilings=self.num_tilings)
 
 
-def _stack(points):
-    return nss.NStepSarsaHParams(*(np.asarray(x, np.float64) for x in zip(*points)))
-
-
 def max_n(points) -> int:
     """The ring buffer's length: the largest n of a job's points (at least 1)."""
     return max(1, *(round(float(p.n)) for p in points))
@@ -125,19 +113,27 @@ def max_n(points) -> int:
 def grid(config: NStepSarsaConfig, figure: str) -> tuple[list[dict], list[nss.NStepSarsaHParams]]:
     """A figure's (labels, points): Figure 10.3's settings; Figure 10.4's n x alpha, each
     crossed with --sweep.epsilon and --sweep.gamma, --sweep.n / --sweep.step-size replacing
-    the config's ns / alphas."""
-    def point(n, alpha):
-        return nss.NStepSarsaHParams(alpha / config.num_tilings, config.epsilon, config.gamma,
-                                     float(n))
+    the config's ns / alphas.
+
+    Raises:
+      ValueError: for a point outside the declared bounds, naming the settings it came
+        from, e.g. ``ns_10_4 0, alphas_10_4 0.5: n=0.0 is invalid: ...``.
+    """
+    def point(n, alpha, setting):
+        p = nss.NStepSarsaHParams(alpha / config.num_tilings, config.epsilon, config.gamma,
+                                  float(n))
+        hp.check(p, prefix=f"{setting}: ")
+        return p
     if figure == "10.3":
         return ([{"n": n, "alpha": a} for n, a in config.settings_10_3],
-                [point(n, a) for n, a in config.settings_10_3])
+                [point(n, a, f"settings_10_3 ({n}, {a:g})") for n, a in config.settings_10_3])
     swept = sweep.requested(config.sweep)
     ns = config.ns_10_4[:1] if "n" in swept else config.ns_10_4
     alphas = config.alphas_10_4[:1] if "step_size" in swept else config.alphas_10_4
     labels, points = [], []
     for n, alpha in itertools.product(ns, alphas):
-        for p in config.grid(point(n, alpha)) if swept else [point(n, alpha)]:
+        base = point(n, alpha, f"ns_10_4 {n}, alphas_10_4 {alpha:g}")
+        for p in config.grid(base) if swept else [base]:
             label = {"n": round(float(p.n)), "alpha": alpha}
             if "step_size" in swept:
                 label["alpha"] = float(p.step_size) * config.num_tilings
@@ -171,7 +167,7 @@ def jobs(config: NStepSarsaConfig):
         labels, points = grid(config, figure)
         num_logs, steps_per_log, log_x = mc.log_schedule(
             num_episodes, config.max_episode_steps, config.block_steps, config.logs_per_chunk)
-        hparams = [nss.NStepSarsaHParams(*(jnp.float32(x) for x in p)) for p in points]
+        hparams = [hp.traced(p) for p in points]
         yield Job(f"Fig {figure}", program(config, num_episodes, max_n(points), figure == "10.4"),
                   hparams, config.num_seeds or 100, num_logs, steps_per_log, log_x=log_x,
                   unit="env steps", postfix=latest_mean("episodes", "episodes"),

@@ -29,9 +29,11 @@ import numpy as np
 
 from rlfa import config as cfg
 from rlfa import files, prediction, report, stats, sweep
+from rlfa import hparams as hp
 from rlfa.envs import random_walk as rw
 from rlfa.features import dense, state_aggregation
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.sweep import Sweep
 
 FEATURES = state_aggregation(1000, 50)
 # alpha: the book's 0..1 in steps of 0.05, and below 0.05, where n >= 32 does best.
@@ -57,31 +59,41 @@ class NStepTDConfig(StudyOptions):
     """LSTD's epsilon: A_hat starts at epsilon I."""
     max_episode_steps: int = 2000
     """Time limit per episode; the mean episode is 87 steps and P(> 2000) is about 1e-11."""
-    sweep: prediction.NStepSweep = prediction.NStepSweep()
+    sweep: Sweep[prediction.NStepHParams] = Sweep[prediction.NStepHParams]()
     """Figure 9.2 right's grid: given fields replace the default n (1..512) or alpha (0.01..1)."""
 
     def __post_init__(self):
         super().__post_init__()
         cfg.check_choice("figure", self.figure, ("all", *WORKLOAD))
-        for point in self.points():
-            cfg.check_positive("sweep.step_size", float(point.step_size))
-            cfg.check_in_range("sweep.gamma", float(point.gamma), 0.0, 1.0)
-            if point.n < 1 or point.n != round(point.n):
-                raise ValueError(f"sweep.n={point.n:g} is invalid: must be an integer >= 1.")
         for name in ("num_seeds", "num_episodes"):
             if getattr(self, name) is not None:
                 cfg.check_positive_int(name, getattr(self, name))
-        cfg.check_positive("td_step_sizes", self.td_step_sizes or [0])
-        cfg.check_positive("lstd_epsilon", self.lstd_epsilon)
+        cfg.check_nonempty("td_step_sizes", self.td_step_sizes)
+        self.points()
+        self.lstd_points()
         cfg.check_positive_int("max_episode_steps", self.max_episode_steps)
 
-    def points(self) -> list:
-        """Figure 9.2 right's (n, alpha, gamma) points; in grid mode unswept n/alpha: the default."""
+    def points(self) -> list[prediction.NStepHParams]:
+        """Figure 9.2 right's (n, alpha, gamma) points, each checked against its declared bounds;
+        in grid mode unswept n/alpha: the default."""
         asked = sweep.requested(self.sweep)
         if self.sweep_mode == "grid":
             asked = {**(QUICK_GRID if self.quick else GRID), **asked}
-        return sweep.sweep_points(prediction.NStepHParams(0.2, 1.0, 4.0), asked,
-                                  mode=self.sweep_mode)
+        points = sweep.sweep_points(prediction.NStepHParams(0.2, 1.0, 4.0), asked,
+                                    mode=self.sweep_mode)
+        for point in points:
+            hp.check(point)
+        return points
+
+    def lstd_points(self) -> tuple[list[prediction.PredictionHParams], prediction.LSTDHParams]:
+        """The TD(0) points beside LSTD and LSTD's own, each checked against its declared
+        bounds, the message naming the setting (``lstd_epsilon=0.0 is invalid: ...``)."""
+        td = [prediction.PredictionHParams(a, 1.0) for a in self.td_step_sizes]
+        for alpha, point in zip(self.td_step_sizes, td):
+            hp.check(point, prefix=f"td_step_sizes {alpha:g}: ")
+        lstd = prediction.LSTDHParams(1.0, self.lstd_epsilon)
+        hp.check(lstd, prefix="lstd_")  # the field epsilon is the setting lstd_epsilon
+        return td, lstd
 
     def workload(self, figure: str) -> tuple[int, int, int]:
         seeds, episodes, every = WORKLOAD[figure]
@@ -104,11 +116,11 @@ def jobs(config: NStepTDConfig):
             yield Job("9.2-right n-step TD", program, points, seeds, len(x), every, **run,
                       info=figure, grid_labels=sweep.labels(points))
             continue
+        td, lstd = config.lstd_points()
         for agent, points, labels in (
-                (prediction.semi_gradient_td0(FEATURES), [prediction.PredictionHParams(a, 1.0)
-                 for a in config.td_step_sizes], [f"TD(0) (alpha={a:g})" for a in config.td_step_sizes]),
-                (prediction.lstd(FEATURES), [prediction.LSTDHParams(1.0, config.lstd_epsilon)],
-                 [f"LSTD (epsilon={config.lstd_epsilon:g})"])):
+                (prediction.semi_gradient_td0(FEATURES), td,
+                 [f"TD(0) (alpha={a:g})" for a in config.td_step_sizes]),
+                (prediction.lstd(FEATURES), [lstd], [f"LSTD (epsilon={config.lstd_epsilon:g})"])):
             program = prediction.episodic_prediction(rw.dynamics(), agent, monte_carlo=False,
                                                      **common)
             yield Job(f"lstd {labels[0].split()[0]}", program, points, seeds, len(x), every,

@@ -18,6 +18,7 @@ from rlfa import config as cfg
 from rlfa import files, prediction, report, stats
 from rlfa.envs import random_walk as rw
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.sweep import Sweep
 
 STRUCTURAL = ("order", "num_tilings", "group_size", "tile_width")  # shapes: not sweepable
 
@@ -36,15 +37,12 @@ class RandomWalkConfig(StudyOptions):
     """Time limit per episode; the mean episode is 84 steps and P(> 2000) is about 1e-11."""
     first_visit: bool = True
     """First-visit gradient Monte Carlo (the course notes) or every-visit (the book's box)."""
-    sweep: prediction.PredictionSweep = prediction.PredictionSweep()
+    sweep: Sweep[prediction.PredictionHParams] = Sweep[prediction.PredictionHParams]()
     """Hyperparameters to sweep (each value crossed with every seed)."""
 
     def __post_init__(self):
         super().__post_init__()
         cfg.check_choice("figure", self.figure, ("all",) + prediction.random_walk.FIGURES)
-        for point in self.grid(prediction.PredictionHParams(1e-3, 1.0), structural=STRUCTURAL):
-            cfg.check_positive("sweep.step_size", float(point.step_size))
-            cfg.check_in_range("sweep.gamma", float(point.gamma), 0.0, 1.0)
         for name in ("num_seeds", "num_episodes"):  # None: the book's
             if getattr(self, name) is not None:
                 cfg.check_positive_int(name, getattr(self, name))

@@ -18,8 +18,11 @@ import numpy as np
 
 from rlfa import config as cfg
 from rlfa import files, stats, sweep
+from rlfa import hparams as hp
 from rlfa.backprop import universal_approximation as ua
+from rlfa.hparams import Flat
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.sweep import Sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,11 +36,9 @@ class UniversalApproximationConfig(StudyOptions, ua.FitSettings):
     """Independent initialisations and mini-batch streams per width."""
     num_updates: int = 100_000
     """Mini-batch updates per seed (each method)."""
-    sgd_learning_rate: float = 0.1
-    """Step size of the hand-written mini-batch SGD."""
-    adam_learning_rate: float = 0.01
-    """Step size of optax.adam."""
-    sweep: ua.FitSweep = ua.FitSweep()
+    hparams: Flat[ua.HParams] = ua.HParams()
+    """The two methods' step sizes: --sgd-learning-rate, --adam-learning-rate."""
+    sweep: Sweep[ua.HParams] = Sweep[ua.HParams]()
     """Step sizes to run instead, every point in the same compiled program per width."""
     num_logs: int = 40
     """Logged points per run (learning curves)."""
@@ -49,9 +50,7 @@ class UniversalApproximationConfig(StudyOptions, ua.FitSettings):
         for name, value in [("num_seeds", self.num_seeds), ("num_updates", self.num_updates),
                             ("num_logs", self.num_logs)] + [("widths", n) for n in self.widths]:
             cfg.check_positive_int(name, value)
-        for point in self.grid(ua.HParams(self.sgd_learning_rate, self.adam_learning_rate)):
-            for name, value in point._asdict().items():
-                cfg.check_positive(name, float(value))
+        hp.check(self.hparams)
         run = self.effective()
         per_log = run.num_logs * run.updates_per_draw
         if run.num_updates % per_log:
@@ -65,7 +64,7 @@ class UniversalApproximationConfig(StudyOptions, ua.FitSettings):
 
 
 def jobs(config: UniversalApproximationConfig):
-    points = config.grid(ua.HParams(config.sgd_learning_rate, config.adam_learning_rate))
+    points = config.grid(config.hparams)
     for width in config.widths:  # a program step is updates_per_draw updates
         yield Job(f"N={width}", ua.make_program(config, width), points, config.num_seeds,
                   config.num_logs, config.num_updates // config.updates_per_draw // config.num_logs,

@@ -24,6 +24,7 @@ import inspect
 import math
 import textwrap
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple, TypeVar
 
 import jax
@@ -46,14 +47,15 @@ class Bounds(NamedTuple):
         return (math.isfinite(x) and above and x <= self.high
                 and (not self.integer or x == round(x)))
 
-    def describe(self) -> str:
-        """What :meth:`allows`, in words: ``"a finite number > 0"``."""
+    def describe(self, high: str | None = None) -> str:
+        """What :meth:`allows`, in words: ``"a finite number > 0"``; ``high`` names the upper
+        bound (``"max_n=6"``) where it comes from a static setting."""
         if self.integer:
             return f"an integer >= {self.low:g}" if self.high == math.inf else \
-                f"an integer in [{self.low:g}, {self.high:g}]"
+                f"an integer in [{self.low:g}, {high or f'{self.high:g}'}]"
         if self.high == math.inf:
             return f"a finite number {'>' if self.open_low else '>='} {self.low:g}"
-        return f"a number in [{self.low}, {self.high}]"
+        return f"a number in [{self.low}, {high or self.high}]"
 
 
 Positive = Annotated[float, Bounds(0.0, math.inf, open_low=True)]
@@ -113,19 +115,29 @@ def values(field: str, value: Any) -> list[float]:
         raise ValueError(f"{field}={value!r} is invalid: must be a number.") from None
 
 
-def check(point: Any, prefix: str = "") -> None:
+def check(point: Any, prefix: str = "", *,
+          at_most: Mapping[str, tuple[str, float]] | None = None) -> None:
     """Refuse a hyperparameter point (or a grid of them) outside its declared bounds.
+
+    Args:
+      point: a hyperparameter NamedTuple of numbers or arrays (a stacked grid).
+      prefix: put before the field's name in the message (``"sweep."``).
+      at_most: field -> ``(name, value)`` of a static upper bound beside the declared one:
+        an n-step agent's buffer holds ``max_n`` steps, so ``{"n": ("max_n", 6)}``.
 
     Raises:
       ValueError: naming the field and the value, e.g. ``gamma=1.5 is invalid: must be
-        a number in [0.0, 1.0].`` (``prefix`` goes before the field's name).
+        a number in [0.0, 1.0].`` or ``n=7.0 is invalid: must be an integer in [1, max_n=6].``
     """
     for name, bounds in declared(type(point)).items():
-        value = getattr(point, name)
+        value, high = getattr(point, name), None
+        if at_most and name in at_most:
+            setting, limit = at_most[name]
+            bounds, high = bounds._replace(high=min(bounds.high, limit)), f"{setting}={limit:g}"
         for v in values(f"{prefix}{name}", value):
             if not bounds.allows(v):
                 raise ValueError(f"{prefix}{name}={v!r} is invalid: must be "
-                                 f"{bounds.describe()}.")
+                                 f"{bounds.describe(high)}.")
 
 
 def traced(point: T) -> T:

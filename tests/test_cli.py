@@ -174,13 +174,20 @@ CONTENT_CHECKS = _content_checks()
 
 
 def leaf_fields(config_type: type, prefix: str = "") -> list[tuple[str, str]]:
-    """``(dotted name, field name)`` of every leaf option of a (nested) config dataclass."""
-    hints = typing.get_type_hints(config_type)
+    """``(dotted name, field name)`` of every leaf option of a (nested) config dataclass; the
+    fields of a ``Flat`` hyperparameter NamedTuple are options without the field's own name
+    (``dqn.learning_rate`` for ``dqn.hparams.learning_rate``)."""
+    from rlfa.hparams import Flat
+
+    hints = typing.get_type_hints(config_type, include_extras=True)
     out = []
     for field in dataclasses.fields(config_type):
-        kind = hints[field.name]
+        hint = hints[field.name]
+        kind = typing.get_args(hint)[0] if typing.get_origin(hint) is typing.Annotated else hint
         if dataclasses.is_dataclass(kind):
             out += leaf_fields(kind, f"{prefix}{field.name}.")
+        elif Flat.__metadata__[0] in getattr(hint, "__metadata__", ()):
+            out += [(f"{prefix}{name}", name) for name in kind._fields]
         else:
             out.append((f"{prefix}{field.name}", field.name))
     return out

@@ -11,9 +11,9 @@ import jax.numpy as jnp
 import pytest
 
 from experiments import random_walk as rw_exp
-from rlfa import checkpoint, envs, nets, replay, runner
+from rlfa import checkpoint, envs, hparams, nets, replay, runner
 from rlfa.control import dqn
-from rlfa.control.linear_values import control_hparams
+from rlfa.control.linear_values import ControlHParams
 from rlfa.features.fourier import fourier_basis
 from rlfa.features.one_hot import one_hot
 from rlfa.features.polynomial import polynomial_basis
@@ -60,8 +60,8 @@ CASES = [
     ("replay_impl", lambda: dqn.DQNConfig(replay_impl="reverb")),
     ("train_frequency", lambda: dqn.DQNConfig(train_frequency=15)),
     # linear control hyperparameters
-    ("step_size", lambda: control_hparams(step_size=-0.1, epsilon=0.1)),
-    ("epsilon", lambda: control_hparams(step_size=0.1, epsilon=1.1)),
+    ("step_size", lambda: hparams.check(ControlHParams(step_size=-0.1, epsilon=0.1))),
+    ("epsilon", lambda: hparams.check(ControlHParams(step_size=0.1, epsilon=1.1))),
     # feature maps
     ("group_size", lambda: state_aggregation(1000, 0)),
     ("num_states", lambda: state_aggregation(-1, 10)),

@@ -24,6 +24,7 @@ import optax
 from rlfa import config as cfg
 from rlfa.backprop.feedforward import Layer, Params, architecture, predict, risk
 from rlfa.backprop.sgd import minibatch_sgd, sample_minibatches
+from rlfa.hparams import Positive
 from rlfa.types import Program
 
 METHODS = ("sgd", "adam")
@@ -58,20 +59,12 @@ class FitSettings:
 
 
 class HParams(NamedTuple):
-    """Step sizes, traced (a sweep over them compiles once per width)."""
+    """The two methods' step sizes, traced (a sweep over them compiles once per width)."""
 
-    sgd_learning_rate: jax.Array
-    adam_learning_rate: jax.Array
-
-
-@dataclasses.dataclass(frozen=True)
-class FitSweep:
-    """Step sizes to sweep, every point in the same compiled program per width."""
-
-    sgd_learning_rate: tuple[str, ...] = ()
-    """Step sizes of the hand-written mini-batch SGD, e.g. 0.03 0.1 0.3."""
-    adam_learning_rate: tuple[str, ...] = ()
-    """Step sizes of optax.adam, e.g. 0.003 0.01 0.03."""
+    sgd_learning_rate: Positive = 0.1
+    """Step size > 0 of the hand-written mini-batch SGD."""
+    adam_learning_rate: Positive = 0.01
+    """Step size > 0 of optax.adam."""
 
 
 class Carry(NamedTuple):

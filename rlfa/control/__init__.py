@@ -14,7 +14,6 @@ schedules in :mod:`~rlfa.control.schedules`.
 from rlfa.control.differential_sarsa import (
     DifferentialHParams,
     DifferentialQState,
-    differential_hparams,
     differential_sarsa,
 )
 from rlfa.control.episodes import (
@@ -25,16 +24,12 @@ from rlfa.control.episodes import (
 )
 from rlfa.control.linear_values import (
     ControlHParams,
-    ControlSweep,
     LinearQState,
-    control_hparams,
     linear_q,
 )
 from rlfa.control.n_step_sarsa import (
     NStepSarsaHParams,
     NStepSarsaState,
-    NStepSarsaSweep,
-    n_step_sarsa_hparams,
     n_step_semi_gradient_sarsa,
 )
 from rlfa.control.policies import epsilon_greedy, epsilon_greedy_from_noise
@@ -46,25 +41,20 @@ __all__ = [
     "ActionRule",
     "ControlCarry",
     "ControlHParams",
-    "ControlSweep",
     "DifferentialHParams",
     "DifferentialQState",
     "LinearQState",
     "NStepSarsaHParams",
     "NStepSarsaState",
-    "NStepSarsaSweep",
     "SarsaTransition",
     "TabularQState",
     "act_afresh",
-    "control_hparams",
-    "differential_hparams",
     "differential_sarsa",
     "episodic_control",
     "epsilon_greedy",
     "epsilon_greedy_from_noise",
     "linear_q",
     "linear_q_learning",
-    "n_step_sarsa_hparams",
     "n_step_semi_gradient_sarsa",
     "q_table",
     "sarsa_actions",

@@ -20,59 +20,29 @@ features, weights and epsilon-greedy policy are those of
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from rlfa.config import check_in_range, check_positive
 from rlfa.control.linear_values import check_num_actions, linear_act, linear_init
 from rlfa.control.sarsa import SarsaTransition
 from rlfa.features import FeatureMap, add_scaled, linear_value, q_values, state_action
+from rlfa.hparams import Positive, ZeroToOne
 from rlfa.types import Agent
 
 Array = jax.Array
 
 
 class DifferentialHParams(NamedTuple):
-    """Continuous hyperparameters of differential SARSA (float arrays, traced).
+    """Differential semi-gradient SARSA's traced hyperparameters (S&B §10.3)."""
 
-    Attributes:
-      step_size: alpha > 0, per weight.
-      beta: the average-reward estimate's step size, > 0 (0.01 in Figure 10.5).
-      epsilon: exploration probability in [0, 1].
-    """
-
-    step_size: Array
-    beta: Array
-    epsilon: Array
-
-
-@dataclasses.dataclass(frozen=True)
-class DifferentialSweep:
-    """Differential SARSA hyperparameters to sweep (``--sweep.NAME v1 v2 ...``), each point in
-    the same compiled program (see :meth:`rlfa.study.StudyOptions.grid`)."""
-
-    step_size: tuple[str, ...] = ()
-    """Step sizes alpha per weight replacing the configuration's own, e.g. 0.01 0.1/8."""
-    beta: tuple[str, ...] = ()
-    """Step sizes of the average-reward estimate R_bar, each > 0."""
-    epsilon: tuple[str, ...] = ()
-    """Exploration probabilities in [0, 1]."""
-
-
-def differential_hparams(step_size: float, beta: float, epsilon: float) -> DifferentialHParams:
-    """Validated :class:`DifferentialHParams` from Python numbers (float32 scalars).
-
-    Raises:
-      ValueError: naming the field, for a non-positive ``step_size`` or ``beta``, or an
-        ``epsilon`` outside [0, 1].
-    """
-    check_positive("step_size", step_size)
-    check_positive("beta", beta)
-    check_in_range("epsilon", epsilon, 0.0, 1.0)
-    return DifferentialHParams(*(jnp.float32(x) for x in (step_size, beta, epsilon)))
+    step_size: Positive
+    """Step size alpha > 0 per weight."""
+    beta: Positive
+    """Step size beta > 0 of the average-reward estimate R_bar (0.01 in Figure 10.5)."""
+    epsilon: ZeroToOne
+    """Exploration probability in [0, 1]."""
 
 
 class DifferentialQState(NamedTuple):

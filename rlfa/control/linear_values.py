@@ -9,7 +9,7 @@ tile-coded agent costs O(k * A) per step, not O(d * A).
 Semi-gradient SARSA (:mod:`rlfa.control.sarsa`), linear Q-learning
 (:mod:`rlfa.control.q_learning`) and tabular Q-learning
 (:mod:`rlfa.control.tabular_q`) share from here their hyperparameters
-(:class:`ControlHParams`, swept from the command line by :class:`ControlSweep`),
+(:class:`ControlHParams`, swept from the command line by ``Sweep[ControlHParams]``),
 their weights and initial values, their epsilon-greedy policy, the action values
 the episode loop acts on (:func:`linear_q`, :func:`precomputed`) and the
 cost-to-go surface of a 2-D state (:func:`cost_to_go`).
@@ -17,59 +17,28 @@ cost-to-go surface of a 2-D state (:func:`cost_to_go`).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rlfa.config import check_in_range, check_positive
 from rlfa.control.policies import epsilon_greedy
 from rlfa.features import FeatureMap, Features, q_values, state_action
+from rlfa.hparams import Positive, ZeroToOne
 
 Array = jax.Array
 
 
 class ControlHParams(NamedTuple):
-    """Continuous hyperparameters of the control agents (float arrays, traced).
+    """The linear control agents' traced hyperparameters (S&B §10.1, §6.5)."""
 
-    Attributes:
-      step_size: alpha > 0, per weight (for tile coding with n tilings the book's
-        "alpha = 0.5/8" is ``0.5 / n`` here).
-      epsilon: exploration probability in [0, 1].
-      gamma: discount in [0, 1].
-    """
-
-    step_size: Array
-    epsilon: Array
-    gamma: Array
-
-
-@dataclasses.dataclass(frozen=True)
-class ControlSweep:
-    """Control hyperparameters to sweep (``--sweep.NAME v1 v2 ...``), each point in the same
-    compiled program (see :meth:`rlfa.study.StudyOptions.grid`)."""
-
-    step_size: tuple[str, ...] = ()
-    """Step sizes per weight replacing the configuration's own, e.g. 0.1/8 0.5/8 (alpha/tilings)."""
-    epsilon: tuple[str, ...] = ()
-    """Exploration probabilities in [0, 1]."""
-    gamma: tuple[str, ...] = ()
-    """Discounts in [0, 1]."""
-
-
-def control_hparams(step_size: float, epsilon: float, gamma: float = 1.0) -> ControlHParams:
-    """Validated :class:`ControlHParams` from Python numbers (float32 scalars).
-
-    Raises:
-      ValueError: naming the field, for a non-positive step size or an epsilon or
-        gamma outside [0, 1].
-    """
-    check_positive("step_size", step_size)
-    check_in_range("epsilon", epsilon, 0.0, 1.0)
-    check_in_range("gamma", gamma, 0.0, 1.0)
-    return ControlHParams(*(jnp.float32(x) for x in (step_size, epsilon, gamma)))
+    step_size: Positive
+    """Step size alpha > 0 per weight (the book's "alpha = 0.5/8" with 8 tilings is 0.0625)."""
+    epsilon: ZeroToOne
+    """Exploration probability in [0, 1]."""
+    gamma: ZeroToOne = 1.0
+    """Discount factor in [0, 1]."""
 
 
 class LinearQState(NamedTuple):

@@ -35,55 +35,36 @@ at each of its turns, which costs more than the k-weight updates themselves.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from rlfa import hparams as hp
 from rlfa import targets
-from rlfa.config import check_in_range, check_positive, check_positive_int, entries
+from rlfa.config import check_positive_int
 from rlfa.control.linear_values import check_num_actions, linear_act, linear_init
 from rlfa.control.sarsa import SarsaTransition
 from rlfa.features import FeatureMap, Features, add_scaled, linear_value, state_action
+from rlfa.hparams import Count, Positive, ZeroToOne
 from rlfa.types import Agent
 
 Array = jax.Array
 
 
 class NStepSarsaHParams(NamedTuple):
-    """Continuous (traced) hyperparameters of n-step semi-gradient SARSA:
-    :class:`~rlfa.control.linear_values.ControlHParams`' fields, then ``n``.
+    """n-step semi-gradient SARSA's traced hyperparameters (S&B §10.2):
+    :class:`~rlfa.control.linear_values.ControlHParams`' fields, then ``n``."""
 
-    Attributes:
-      step_size: alpha > 0, per weight (the book's "alpha = 0.5/8" with 8 tilings
-        is 0.0625 here).
-      epsilon: exploration probability in [0, 1].
-      gamma: discount in [0, 1].
-      n: steps before bootstrapping, an integer in ``[1, max_n]`` (an int or an
-        integer-valued float array, so it can be swept with the others). It must
-        not change during an episode.
-    """
-
-    step_size: Array
-    epsilon: Array
-    gamma: Array
-    n: Array
-
-
-@dataclasses.dataclass(frozen=True)
-class NStepSarsaSweep:
-    """n-step SARSA hyperparameters to sweep (``--sweep.NAME v1 v2 ...``), every point in the
-    same compiled program (see :meth:`rlfa.study.StudyOptions.grid`)."""
-
-    step_size: tuple[str, ...] = ()
-    """Step sizes per weight, e.g. 0.3/8 0.5/8 (alpha/tilings)."""
-    epsilon: tuple[str, ...] = ()
-    """Exploration probabilities in [0, 1]."""
-    gamma: tuple[str, ...] = ()
-    """Discounts in [0, 1]."""
-    n: tuple[str, ...] = ()
-    """Steps before bootstrapping, integers in [1, max_n]."""
+    step_size: Positive
+    """Step size alpha > 0 per weight (the book's "alpha = 0.5/8" with 8 tilings is 0.0625)."""
+    epsilon: ZeroToOne
+    """Exploration probability in [0, 1]."""
+    gamma: ZeroToOne = 1.0
+    """Discount factor in [0, 1]."""
+    n: Count = 1.0
+    """Steps before bootstrapping, an integer in [1, max_n] (max_n: the agent's buffer length),
+    fixed within an episode."""
 
 
 class NStepSarsaState(NamedTuple):
@@ -106,34 +87,6 @@ class NStepSarsaState(NamedTuple):
     rewards: Array
     head: Array
     pending: Array
-
-
-def check_n_step_sarsa_hparams(hparams: NStepSarsaHParams, max_n: int) -> None:
-    """Raise ``ValueError`` naming the field unless the hyperparameters are allowed.
-
-    ``step_size`` finite > 0, ``epsilon`` and ``gamma`` in [0, 1], ``n`` an integer
-    in ``[1, max_n]`` (every entry, for a sweep's arrays). Traced values (inside
-    ``jit``/``vmap``) cannot be read and pass unchecked: check a sweep's points
-    with this before compiling.
-    """
-    check_positive("step_size", hparams.step_size)
-    check_in_range("epsilon", hparams.epsilon, 0.0, 1.0)
-    check_in_range("gamma", hparams.gamma, 0.0, 1.0)
-    if not all(1 <= v <= max_n and v == round(v) for v in entries("n", hparams.n)):
-        raise ValueError(f"n={hparams.n!r} is invalid: must be an integer in [1, max_n={max_n}].")
-
-
-def n_step_sarsa_hparams(step_size: float, epsilon: float, gamma: float, n: int,
-                         max_n: int) -> NStepSarsaHParams:
-    """Validated :class:`NStepSarsaHParams` from Python numbers (float32 scalars; ``n`` too,
-    so a grid over n and step sizes stacks into one array per field).
-
-    Raises:
-      ValueError: naming the field, see :func:`check_n_step_sarsa_hparams`.
-    """
-    hparams = NStepSarsaHParams(*(jnp.float32(x) for x in (step_size, epsilon, gamma, n)))
-    check_n_step_sarsa_hparams(hparams._replace(n=n), max_n)
-    return hparams
 
 
 def reward_sums(rewards: Array, powers: Array, oldest: Array, pending: Array) -> Array:
@@ -208,8 +161,8 @@ def n_step_semi_gradient_sarsa(feature_map: FeatureMap, num_actions: int, max_n:
 
     Raises:
       ValueError: naming the field, for a bad ``max_n`` or ``num_actions``, or (in
-        ``update``, when the values are concrete) a bad hyperparameter, see
-        :func:`check_n_step_sarsa_hparams`.
+        ``update``, when the values are concrete) a hyperparameter outside its declared
+        bounds or an ``n > max_n`` (:func:`rlfa.hparams.check`).
     """
     check_positive_int("max_n", max_n)
     check_num_actions(feature_map, num_actions)
@@ -225,7 +178,7 @@ def n_step_semi_gradient_sarsa(feature_map: FeatureMap, num_actions: int, max_n:
 
     def update(state: NStepSarsaState, hparams: NStepSarsaHParams, tr: SarsaTransition,
                active: Array = True):
-        check_n_step_sarsa_hparams(hparams, max_n)
+        hp.check(hparams, at_most={"n": ("max_n", max_n)})
         n = jnp.round(jnp.asarray(hparams.n)).astype(jnp.int32)
         phi = phi_sa((tr.obs_tm1, tr.a_tm1))
         indices = state.indices.at[state.head].set(phi.indices)

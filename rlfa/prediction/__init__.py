@@ -20,7 +20,7 @@
 """
 
 from rlfa.prediction.baird import EXPECTED_UPDATES, baird_program, expected_program
-from rlfa.prediction.base import LinearState, PredictionHParams, PredictionSweep, value
+from rlfa.prediction.base import LinearState, PredictionHParams, value
 from rlfa.prediction.emphatic_td import (
     BairdEmphaticCurves,
     baird_expected_emphatic_td,
@@ -50,12 +50,10 @@ from rlfa.prediction.gradient_td import (
     mdp_rms_value_error,
     rms_projected_bellman_error,
     tdc,
-    tdc_hparams,
 )
 from rlfa.prediction.lstd import (
     LSTDHParams,
     LSTDState,
-    check_lstd_hparams,
     fixed_point_errors,
     lstd,
     td_fixed_point,
@@ -63,8 +61,6 @@ from rlfa.prediction.lstd import (
 from rlfa.prediction.n_step_td import (
     NStepHParams,
     NStepState,
-    NStepSweep,
-    check_n_step_hparams,
     n_step_semi_gradient_td,
     n_step_td_by_episode,
 )
@@ -100,16 +96,15 @@ from rlfa.prediction.value_error import (
 __all__ = [
     "Curve", "Episode", "EpisodicCarry", "LSTDHParams", "LSTDState", "LinearState",
     "NStepHParams", "NStepState", "NoiseDynamics", "OffPolicyTransition", "OnlineMCState",
-    "PredictionHParams", "PredictionSweep", "StepCarry", "all_state_features", "baird_program",
-    "book_curves", "book_workload", "check_lstd_hparams", "check_n_step_hparams",
-    "episodic_prediction", "gradient_monte_carlo", "lstd", "mean_episode_steps",
+    "PredictionHParams", "StepCarry", "all_state_features", "baird_program", "book_curves",
+    "book_workload", "episodic_prediction", "gradient_monte_carlo", "lstd", "mean_episode_steps",
     "n_step_semi_gradient_td", "off_policy_residual_gradient_td",
     "off_policy_semi_gradient_td0", "online_gradient_monte_carlo", "random_walk_program",
     "residual_gradient_td", "rms_value_error", "rms_value_error_fn", "rollout",
     "semi_gradient_td0", "state_values", "value",
 ]
-# n-step TD by whole episodes, its sweep, and LSTD's closed-form target (the n_step_td study).
-__all__ += ["NStepSweep", "fixed_point_errors", "n_step_td_by_episode", "td_fixed_point"]
+# n-step TD by whole episodes and LSTD's closed-form target (the n_step_td study).
+__all__ += ["fixed_point_errors", "n_step_td_by_episode", "td_fixed_point"]
 # Chapter 11's expected updates and TDC (semi_gradient_dp, gradient_td, emphatic_td).
 __all__ += [
     "EXPECTED_UPDATES",
@@ -134,5 +129,4 @@ __all__ += [
     "semi_gradient_dp_trajectory",
     "semi_gradient_dp_update",
     "tdc",
-    "tdc_hparams",
 ]

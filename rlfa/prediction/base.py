@@ -3,31 +3,29 @@
 Each agent (:mod:`rlfa.prediction.gradient_mc`, :mod:`rlfa.prediction.td`,
 :mod:`rlfa.prediction.off_policy`) closes over a :class:`~rlfa.features.FeatureMap`
 and returns an :class:`~rlfa.types.Agent` whose state is :class:`LinearState`.
-Step size and gamma are traced hyperparameters (:class:`PredictionHParams`), so
-the runner sweeps them in one compiled program. Weights start at zero, as in the book.
+Step size and gamma are traced hyperparameters (:class:`PredictionHParams`, each
+declared once with its bounds: :mod:`rlfa.hparams`), so the runner sweeps them in one
+compiled program. Weights start at zero, as in the book.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from rlfa.features import FeatureMap, linear_value
+from rlfa.hparams import Positive, ZeroToOne
 
 
 class PredictionHParams(NamedTuple):
-    """Continuous hyperparameters of the prediction agents (float arrays).
+    """The linear prediction agents' traced hyperparameters (S&B §9.3, §11.1)."""
 
-    Attributes:
-      step_size: alpha > 0.
-      gamma: discount in [0, 1].
-    """
-
-    step_size: jax.Array
-    gamma: jax.Array
+    step_size: Positive
+    """Step size alpha > 0."""
+    gamma: ZeroToOne = 1.0
+    """Discount factor in [0, 1]."""
 
 
 class LinearState(NamedTuple):
@@ -55,14 +53,3 @@ def value(feature_map: FeatureMap, state: LinearState, obs: jax.Array) -> jax.Ar
     """v(obs) = w . phi(obs), float ``[]``."""
     return linear_value(state.w, feature_map(obs))
 
-
-
-
-@dataclasses.dataclass(frozen=True)
-class PredictionSweep:
-    """Prediction hyperparameters to sweep, each point in the same compiled program."""
-
-    step_size: tuple[str, ...] = ()
-    """Step sizes alpha replacing the configuration's own, e.g. 1e-4 2e-4 0.1/8."""
-    gamma: tuple[str, ...] = ()
-    """Discounts in [0, 1]."""

@@ -91,7 +91,6 @@ def baird_expected_emphatic_td(step_size: float = 0.03,
     """Figure 11.6: expected emphatic TD (interest 1) on Baird's counterexample from
     :data:`rlfa.envs.baird.INITIAL_WEIGHTS`, with the book's alpha = 0.03 and 1000 updates.
     Raises ``ValueError`` on a bad alpha."""
-    config.check_positive("step_size", step_size)
     config.check_positive_int("num_updates", num_updates)
     return _baird_expected_emphatic_td(baird_hparams(step_size), num_updates)
 

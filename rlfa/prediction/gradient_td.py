@@ -27,8 +27,10 @@ import jax
 import jax.numpy as jnp
 
 from rlfa import config
+from rlfa import hparams as hp
 from rlfa.envs import baird
 from rlfa.features import FeatureMap, add_scaled, linear_value
+from rlfa.hparams import Positive, ZeroToOne
 from rlfa.prediction.base import evaluate_only
 from rlfa.prediction.off_policy import OffPolicyTransition
 from rlfa.prediction.semi_gradient_dp import FiniteMDP, baird_mdp, bellman_error
@@ -37,32 +39,15 @@ from rlfa.types import Agent
 
 
 class TDCHParams(NamedTuple):
-    """Continuous hyperparameters of TDC (float arrays, traced); build with :func:`tdc_hparams`.
+    """TDC's traced hyperparameters (S&B §11.7, eq. 11.29-11.30)."""
 
-    Attributes:
-      step_size: alpha > 0, for the main weights ``w``.
-      beta: beta > 0, for the secondary weights ``v`` (the book's Figure 11.5 uses
-        beta = 10 alpha: ``v`` must track its target faster than ``w`` moves).
-      gamma: discount in [0, 1].
-    """
-
-    step_size: jax.Array
-    beta: jax.Array
-    gamma: jax.Array
-
-
-def tdc_hparams(step_size, beta, gamma) -> TDCHParams:
-    """Validated :class:`TDCHParams` as float32 arrays (scalars, or one entry per grid point).
-
-    Raises:
-      ValueError: naming the field, e.g. ``beta=-0.1 is invalid: must be a finite number > 0.``
-    """
-    for field, value in (("step_size", step_size), ("beta", beta)):
-        for v in config.entries(field, value):  # each entry of a grid, named on its own
-            config.check_positive(field, v)
-    for v in config.entries("gamma", gamma):
-        config.check_in_range("gamma", v, 0.0, 1.0)
-    return TDCHParams(*(jnp.asarray(x, jnp.float32) for x in (step_size, beta, gamma)))
+    step_size: Positive
+    """Step size alpha > 0 of the main weights w."""
+    beta: Positive
+    """Step size beta > 0 of the secondary weights v (the book's Figure 11.5: beta = 10 alpha,
+    so v tracks its target faster than w moves)."""
+    gamma: ZeroToOne = 1.0
+    """Discount factor in [0, 1]."""
 
 
 class TDCState(NamedTuple):
@@ -176,7 +161,9 @@ def baird_expected_tdc(step_size: float = 0.005, beta: float = 0.05,
     :data:`rlfa.envs.baird.INITIAL_WEIGHTS` and ``v = 0``, with the book's defaults
     (alpha = 0.005, beta = 0.05, 1000 updates). Raises ``ValueError`` on a bad alpha or beta."""
     config.check_positive_int("num_updates", num_updates)
-    return _baird_expected_tdc(tdc_hparams(step_size, beta, baird.GAMMA), num_updates)
+    point = TDCHParams(step_size, beta, baird.GAMMA)
+    hp.check(point)
+    return _baird_expected_tdc(hp.traced(point), num_updates)
 
 
 @functools.partial(jax.jit, static_argnames="num_updates")

@@ -21,24 +21,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rlfa import hparams as hp
 from rlfa import targets
-from rlfa.config import check_in_range, check_positive
 from rlfa.features import FeatureMap, Features, add_scaled, linear_value
+from rlfa.hparams import Positive, ZeroToOne
 from rlfa.prediction.base import evaluate_only
 from rlfa.prediction.semi_gradient_dp import FiniteMDP
 from rlfa.types import Agent, Transition
 
 
 class LSTDHParams(NamedTuple):
-    """Continuous (traced) hyperparameters of LSTD.
+    """LSTD's traced hyperparameters (S&B §9.8)."""
 
-    Attributes:
-      gamma: discount in [0, 1].
-      epsilon: epsilon > 0, ``A_hat^{-1}`` starts at ``I / epsilon``.
-    """
-
-    gamma: jax.Array
-    epsilon: jax.Array
+    gamma: ZeroToOne
+    """Discount factor in [0, 1]."""
+    epsilon: Positive
+    """Regulariser epsilon > 0: A_hat starts at epsilon I, so it can be inverted (eq. 9.20)."""
 
 
 class LSTDState(NamedTuple):
@@ -57,14 +55,6 @@ class LSTDState(NamedTuple):
     A_inv: jax.Array
     b: jax.Array
     steps: jax.Array
-
-
-def check_lstd_hparams(hparams: LSTDHParams) -> None:
-    """Raise ``ValueError`` naming the field unless ``gamma`` is in [0, 1] and
-    ``epsilon`` finite > 0 (every entry). Traced values pass unchecked: check a
-    sweep's points with this before compiling."""
-    check_in_range("gamma", hparams.gamma, 0.0, 1.0)
-    check_positive("epsilon", hparams.epsilon)
 
 
 def _matrix_times(m: jax.Array, phi: Features) -> jax.Array:
@@ -90,8 +80,8 @@ def lstd(feature_map: FeatureMap) -> Agent:
     the weights before the step. Memory and time per step are O(d^2).
 
     Raises:
-      ValueError: in ``update``, when the values are concrete, for a bad
-        hyperparameter (see :func:`check_lstd_hparams`).
+      ValueError: in ``update``, when the values are concrete, for a hyperparameter
+        outside its declared bounds (:func:`rlfa.hparams.check`).
     """
     d = feature_map.num_features
 
@@ -101,7 +91,7 @@ def lstd(feature_map: FeatureMap) -> Agent:
                          b=jnp.zeros((d,), jnp.float32), steps=jnp.int32(0))
 
     def update(state: LSTDState, hparams: LSTDHParams, tr: Transition):
-        check_lstd_hparams(hparams)
+        hp.check(hparams)
         x, x_next = feature_map(tr.obs_tm1), feature_map(tr.obs_t)
         discount_t = targets.discount(hparams.gamma, tr.terminated_t)
         delta = targets.td_error(linear_value(state.w, x), tr.r_t, discount_t,

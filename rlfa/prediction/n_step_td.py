@@ -38,15 +38,16 @@ buffer, 0.4 s for TD(0), which carries no buffer, and about 1 s here.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from rlfa import hparams as hp
 from rlfa import targets
-from rlfa.config import check_in_range, check_positive, check_positive_int, entries
+from rlfa.config import check_positive_int
 from rlfa.features import FeatureMap, add_scaled, linear_value
+from rlfa.hparams import Count, Positive, ZeroToOne
 from rlfa.prediction.base import LinearState, evaluate_only, zero_weights
 from rlfa.prediction.episodes import EpisodicCarry, NoiseDynamics
 from rlfa.prediction.gradient_mc import Episode
@@ -54,31 +55,15 @@ from rlfa.types import Agent, Program, Transition
 
 
 class NStepHParams(NamedTuple):
-    """Continuous (traced) hyperparameters of n-step semi-gradient TD.
+    """n-step semi-gradient TD's traced hyperparameters (S&B §9.4, eq. 9.15)."""
 
-    Attributes:
-      step_size: alpha > 0, float.
-      gamma: discount in [0, 1], float.
-      n: steps before bootstrapping, an integer in ``[1, max_n]`` (an int or an
-        integer-valued float array, so it can be swept with the others).
-        It must not change during an episode.
-    """
-
-    step_size: jax.Array
-    gamma: jax.Array
-    n: jax.Array
-
-
-@dataclasses.dataclass(frozen=True)
-class NStepSweep:
-    """n-step TD hyperparameters to sweep, each point in the same compiled program."""
-
-    step_size: tuple[str, ...] = ()
-    """Step sizes alpha > 0, e.g. 0.1 0.2 1/8."""
-    gamma: tuple[str, ...] = ()
-    """Discounts in [0, 1]."""
-    n: tuple[str, ...] = ()
-    """Steps before bootstrapping, integers >= 1, e.g. 1 2 4 2**9."""
+    step_size: Positive
+    """Step size alpha > 0."""
+    gamma: ZeroToOne = 1.0
+    """Discount factor in [0, 1]."""
+    n: Count = 1.0
+    """Steps before bootstrapping, an integer >= 1 (<= max_n for the per-transition agent, whose
+    buffer holds max_n steps), fixed within an episode."""
 
 
 class NStepState(NamedTuple):
@@ -99,22 +84,6 @@ class NStepState(NamedTuple):
     rewards: jax.Array
     head: jax.Array
     pending: jax.Array
-
-
-def check_n_step_hparams(hparams: NStepHParams, max_n: int | None = None) -> None:
-    """Raise ``ValueError`` naming the field unless the hyperparameters are allowed.
-
-    ``step_size`` finite > 0, ``gamma`` in [0, 1], ``n`` an integer in
-    ``[1, max_n]`` (every entry, for a sweep's arrays; no upper bound for ``None``). Traced values (inside
-    ``jit``/``vmap``) cannot be read and pass unchecked: check a sweep's points
-    with this before compiling.
-    """
-    check_positive("step_size", hparams.step_size)
-    check_in_range("gamma", hparams.gamma, 0.0, 1.0)
-    top = float("inf") if max_n is None else max_n
-    if not all(1 <= v <= top and v == round(v) for v in entries("n", hparams.n)):
-        allowed = "an integer >= 1" if max_n is None else f"an integer in [1, max_n={max_n}]"
-        raise ValueError(f"n={hparams.n!r} is invalid: must be {allowed}.")
 
 
 def n_step_return(rewards: jax.Array, powers: jax.Array, first: jax.Array,
@@ -162,8 +131,8 @@ def n_step_semi_gradient_td(feature_map: FeatureMap, max_n: int) -> Agent:
 
     Raises:
       ValueError: naming the field, for a bad ``max_n``, or (in ``update``, when
-        the values are concrete) a bad hyperparameter, see
-        :func:`check_n_step_hparams`.
+        the values are concrete) a hyperparameter outside its declared bounds or
+        an ``n > max_n`` (:func:`rlfa.hparams.check`).
     """
     check_positive_int("max_n", max_n)
 
@@ -185,7 +154,7 @@ def n_step_semi_gradient_td(feature_map: FeatureMap, max_n: int) -> Agent:
         return add_scaled(w, phi, hparams.step_size * delta), delta
 
     def update(state: NStepState, hparams: NStepHParams, tr: Transition):
-        check_n_step_hparams(hparams, max_n)
+        hp.check(hparams, at_most={"n": ("max_n", max_n)})
         n = jnp.round(jnp.asarray(hparams.n)).astype(jnp.int32)
         obs = state.obs.at[state.head].set(tr.obs_tm1)
         rewards = state.rewards.at[state.head].set(tr.r_t)
@@ -266,12 +235,12 @@ def n_step_td_by_episode(feature_map: FeatureMap) -> Agent:
     metrics: ``{"return": H_0}``.
 
     Raises:
-      ValueError: in ``update``, when the values are concrete, for a bad
-        hyperparameter (see :func:`check_n_step_hparams` with no ``max_n``).
+      ValueError: in ``update``, when the values are concrete, for a hyperparameter
+        outside its declared bounds (:func:`rlfa.hparams.check`; n has no upper bound).
     """
 
     def update(state: LinearState, hparams: NStepHParams, episode: Episode):
-        check_n_step_hparams(hparams)
+        hp.check(hparams)
         horizon, length = episode.r.shape[0], episode.length
         n = jnp.round(jnp.asarray(hparams.n)).astype(jnp.int32)
         gamma = jnp.asarray(hparams.gamma, jnp.float32)

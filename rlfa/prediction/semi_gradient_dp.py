@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config
+from rlfa import hparams as hp
 from rlfa.envs import baird
 from rlfa.prediction.base import PredictionHParams
 
@@ -97,15 +98,17 @@ def baird_mdp() -> FiniteMDP:
 
 
 def baird_hparams(step_size: float) -> PredictionHParams:
-    """Step size alpha with Baird's gamma (0.99), as float32 arrays."""
-    return PredictionHParams(step_size=jnp.float32(step_size), gamma=jnp.float32(baird.GAMMA))
+    """Step size alpha with Baird's gamma (0.99), as float32 arrays; ``ValueError`` for an
+    alpha outside its declared bounds."""
+    point = PredictionHParams(step_size, baird.GAMMA)
+    hp.check(point)
+    return hp.traced(point)
 
 
 def baird_semi_gradient_dp(step_size: float, num_sweeps: int) -> jax.Array:
     """Figure 11.2 (right): semi-gradient DP on Baird from the book's initial weights,
     ``w`` ``[num_sweeps + 1, 8]`` (row 0 is :data:`rlfa.envs.baird.INITIAL_WEIGHTS`);
     the book uses alpha = 0.01 and 1000 sweeps. Raises ``ValueError`` on a bad alpha."""
-    config.check_positive("step_size", step_size)
     config.check_positive_int("num_sweeps", num_sweeps)
     return _baird_semi_gradient_dp(baird_hparams(step_size), num_sweeps)
 

@@ -6,10 +6,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from rlfa import hparams
 from rlfa.control import (
     DifferentialHParams,
     DifferentialQState,
-    differential_hparams,
     differential_sarsa,
     episodic_control,
     linear_q,
@@ -96,7 +96,8 @@ def test_r_bar_converges_to_the_average_reward_of_a_deterministic_cycle():
     def cycle(s, a):
         return 1.0 - s, jnp.where(s == 0, 1.0, 3.0)
 
-    state, _ = _run(agent, differential_hparams(0.1, 0.05, 0.0), cycle, 2000, jax.random.key(2))
+    hp = hparams.traced(DifferentialHParams(0.1, 0.05, 0.0))
+    state, _ = _run(agent, hp, cycle, 2000, jax.random.key(2))
     np.testing.assert_allclose(state.r_bar, 2.0, atol=1e-3)
     np.testing.assert_allclose(state.w[0] - state.w[1], -1.0, atol=1e-3)
 
@@ -109,8 +110,8 @@ def test_control_learns_the_better_action_and_its_average_reward():
     def swap(s, a):
         return 1.0 - s, a.astype(jnp.float32)
 
-    state, rewards = _run(agent, differential_hparams(0.1, 0.01, 0.1), swap, 5000,
-                          jax.random.key(3))
+    hp = hparams.traced(DifferentialHParams(0.1, 0.01, 0.1))
+    state, rewards = _run(agent, hp, swap, 5000, jax.random.key(3))
     q = np.asarray(state.w).reshape(2, 2)  # [action, state]
     assert (q[1] > q[0]).all()
     # R_bar's noise: sd ~ sqrt(beta / 2 * Var R) = sqrt(0.005 * 0.0475) = 0.015.
@@ -126,7 +127,7 @@ def test_runs_in_the_episode_loop_on_access_control():
     agent = differential_sarsa(features, 2)
     program = episodic_control(env, params, agent, linear_q(features, 2), 2, num_episodes=1,
                                actions=sarsa_actions("reuse"), block_steps=200)
-    hp = differential_hparams(0.01, 0.01, 0.1)
+    hp = hparams.traced(DifferentialHParams(0.01, 0.01, 0.1))
     carry = program.init(jax.random.key(4), hp)
     step = jax.jit(program.step)
     for _ in range(5):
@@ -142,7 +143,7 @@ def test_runs_in_the_episode_loop_on_access_control():
                                          ("epsilon", (0.1, 0.1, 1.5))])
 def test_bad_hparams_are_refused_naming_the_field(field, args):
     with pytest.raises(ValueError, match=field):
-        differential_hparams(*args)
+        hparams.check(DifferentialHParams(*args))
 
 
 def test_bad_num_actions_is_refused():

@@ -8,11 +8,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from rlfa import hparams
 from rlfa.control import (
     ControlHParams,
     LinearQState,
     NStepSarsaHParams,
-    n_step_sarsa_hparams,
     n_step_semi_gradient_sarsa,
     semi_gradient_sarsa,
 )
@@ -199,7 +199,7 @@ def test_an_inactive_run_is_left_unchanged():
 @pytest.mark.parametrize("n", [0, 5, 2.5, -1])
 def test_bad_n_names_the_field(n):
     with pytest.raises(ValueError, match=r"n=.*integer in \[1, max_n=4\]"):
-        n_step_sarsa_hparams(0.1, 0.0, 1.0, n, max_n=4)
+        hparams.check(NStepSarsaHParams(0.1, 0.0, 1.0, n), at_most={"n": ("max_n", 4)})
     agent = n_step_semi_gradient_sarsa(TABULAR, A, 4)
     state = agent.init(jax.random.key(0), jnp.zeros((1,)))
     with pytest.raises(ValueError, match="max_n=4"):
@@ -210,8 +210,8 @@ def test_bad_n_names_the_field(n):
     ({"step_size": 0.0}, "step_size"), ({"epsilon": 1.5}, "epsilon"), ({"gamma": -0.1}, "gamma")])
 def test_bad_hparams_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
-        n_step_sarsa_hparams(**({"step_size": 0.1, "epsilon": 0.0, "gamma": 1.0, "n": 2,
-                                 "max_n": 4} | kwargs))
+        hparams.check(NStepSarsaHParams(**({"step_size": 0.1, "epsilon": 0.0, "gamma": 1.0,
+                                            "n": 2} | kwargs)), at_most={"n": ("max_n", 4)})
 
 
 def test_bad_max_n_names_the_field():

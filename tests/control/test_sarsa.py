@@ -5,11 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rlfa import runner
+from rlfa import hparams, runner
 from rlfa.control import (
     ControlHParams,
     LinearQState,
-    control_hparams,
     episodic_control,
     epsilon_greedy,
     linear_q,
@@ -79,7 +78,7 @@ def test_greedy_ties_are_broken_at_random():
 ])
 def test_bad_hyperparameters_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
-        control_hparams(**kwargs)
+        hparams.check(ControlHParams(**kwargs))
 
 
 def test_weights_that_do_not_match_the_features_raise():

@@ -7,7 +7,10 @@ import pytest
 
 from experiments import access_control as study
 from rlfa.control import access_control as ac
-from rlfa.control.differential_sarsa import DifferentialSweep
+from rlfa.control.differential_sarsa import DifferentialHParams
+from rlfa.sweep import Sweep
+
+BOOK = study.AccessControlConfig.hparams  # alpha, beta, epsilon: 0.01, 0.01, 0.1
 
 
 def check_quick_run_writes_results(path):
@@ -49,10 +52,10 @@ def test_learned_policies_give_the_exact_reward_of_the_greedy_and_epsilon_greedy
 
 
 @pytest.mark.parametrize("kwargs, field", [
-    ({"step_size": 0.0}, "step_size"),
-    ({"beta": -0.1}, "beta"),
-    ({"epsilon": 1.5}, "epsilon"),
-    ({"sweep": DifferentialSweep(beta=("0.01", "0"))}, "beta"),
+    ({"hparams": BOOK._replace(step_size=0.0)}, "step_size"),
+    ({"hparams": BOOK._replace(beta=-0.1)}, "beta"),
+    ({"hparams": BOOK._replace(epsilon=1.5)}, "epsilon"),
+    ({"sweep": Sweep[DifferentialHParams](beta=("0.01", "0"))}, "beta"),
     ({"num_servers": 0}, "num_servers"),
     ({"free_prob": 1.2}, "free_prob"),
     ({"num_steps": 30_000, "log_every": 20_000}, "num_steps"),
@@ -66,7 +69,7 @@ def test_bad_config_names_the_field(kwargs, field):
 def test_a_sweep_runs_every_point_in_one_program_and_labels_it(tmp_path):
     path = study.STUDY.run(study.AccessControlConfig(
         quick=True, out=str(tmp_path), progress=False,
-        sweep=DifferentialSweep(beta=("0.01", "0.1"))))
+        sweep=Sweep[DifferentialHParams](beta=("0.01", "0.1"))))
     summary = json.loads((path / "summary.json").read_text())
     assert len(summary["timings"]) == 1
     name = "Fig 10.5 (step_size=0.01, beta=0.1, epsilon=0.1)"

@@ -7,6 +7,10 @@ import numpy as np
 import pytest
 
 from experiments import baird
+from rlfa.prediction import PredictionHParams
+from rlfa.sweep import Sweep
+
+BOOK = baird.BairdConfig.hparams  # alpha 0.01, gamma 0.99
 
 
 def check_quick_run_diverges_under_semi_gradient_only(path):
@@ -63,8 +67,8 @@ def check_expected_updates(path, names):
 
 
 @pytest.mark.parametrize("kwargs, field", [
-    ({"step_size": 0.0}, "step_size"),
-    ({"gamma": 1.5}, "gamma"),
+    ({"hparams": BOOK._replace(step_size=0.0)}, "step_size"),
+    ({"hparams": BOOK._replace(gamma=1.5)}, "gamma"),
     ({"num_steps": 0}, "num_steps"),
     ({"num_steps": 105, "log_every": 10}, "num_steps"),
     ({"num_updates": 105, "log_every": 10}, "num_updates"),
@@ -80,7 +84,7 @@ def test_bad_config_names_the_field(kwargs, field):
 def test_a_sweep_runs_every_point_in_one_program_and_labels_it(tmp_path):
     path = baird.STUDY.run(baird.BairdConfig(
         quick=True, out=str(tmp_path), progress=False, figure="11.2",
-        sweep=baird.prediction.PredictionSweep(step_size=("0.01", "0.005"))))
+        sweep=Sweep[PredictionHParams](step_size=("0.01", "0.005"))))
     summary = json.loads((path / "summary.json").read_text())
     # One program per sampled method, the grid inside it, and DP at the book's point.
     assert len(summary["timings"]) == 3

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from experiments import coarse_coding as exp
+from rlfa.sweep import Sweep
 
 
 def check_quick_run_error_falls_and_broad_features_generalize_early(path):
@@ -81,7 +82,7 @@ def test_square_wave_is_one_strictly_inside():
         ({"num_features": 0}, "num_features"),
         ({"num_features": 5}, "num_features"),  # 5 intervals of 0.2 leave gaps in [0, 2]
         ({"step_size": 0.0}, "step_size"),
-        ({"sweep": exp.CoarseCodingSweep(step_size=("0.1", "-1"))}, "step_size"),
+        ({"sweep": Sweep[exp.HParams](step_size=("0.1", "-1"))}, "step_size"),
         ({"example_counts": (10, 0)}, "example_counts"),
         ({"example_counts": (40, 10)}, "example_counts"),
         ({"num_seeds": 0}, "num_seeds"),

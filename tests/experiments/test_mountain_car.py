@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from experiments import mountain_car as mc
-from rlfa.control import ControlSweep
+from rlfa.control import ControlHParams
 from rlfa.envs.mountain_car import MountainCar
 from rlfa.envs.noise import step_with_noise
 from rlfa.study import redraw
+from rlfa.sweep import Sweep
 
 
 def check_quick_run_writes_both_figures(path):
@@ -39,9 +40,9 @@ def check_quick_run_writes_both_figures(path):
 
 def test_sweep_gives_one_headline_per_point(tmp_path):
     # --sweep.step-size replaces the alphas; epsilon is crossed with it: 2 x 2 points.
+    sweep = Sweep[ControlHParams](step_size=("0.5/8", "0.2/8"), epsilon=("0", "0.1"))
     config = mc.MountainCarConfig(quick=True, figure="10.2", num_seeds=1, out=str(tmp_path),
-                                  progress=False, sweep=ControlSweep(step_size=("0.5/8", "0.2/8"),
-                                                                     epsilon=("0", "0.1")))
+                                  progress=False, sweep=sweep)
     summary = json.loads((mc.STUDY.run(config) / "summary.json").read_text())
     assert list(summary["headlines"]) == [
         f"Fig 10.2: step_size={s:g}, epsilon={e:g}" for s in (0.0625, 0.025) for e in (0, 0.1)]
@@ -82,8 +83,8 @@ def test_steps_match_gymnax():
     ({"tile_highs": (0.6, 0.05)}, "tile_highs"),
     ({"figure": "10.3"}, "figure"),
     ({"next_action": "later"}, "next_action"),
-    ({"sweep": ControlSweep(epsilon=("0.1", "1.5"))}, "epsilon"),
-    ({"sweep": ControlSweep(step_size=("-0.1",))}, "step_size"),
+    ({"sweep": Sweep[ControlHParams](epsilon=("0.1", "1.5"))}, "epsilon"),
+    ({"sweep": Sweep[ControlHParams](step_size=("-0.1",))}, "step_size"),
 ])
 def test_bad_config_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from experiments import n_step_sarsa as study
-from rlfa.control import NStepSarsaSweep
+from rlfa.control import NStepSarsaHParams
 from rlfa.study import redraw
+from rlfa.sweep import Sweep
+
+SWEEP = Sweep[NStepSarsaHParams]
 
 
 def check_quick_run_writes_both_figures(path):
@@ -46,7 +49,7 @@ def test_figure_10_4_grid_and_sweeps():
         (n, a / 8) for n in (1.0, 4.0) for a in (0.4, 0.8)]
     assert study.max_n(points) == 4
     # --sweep.n replaces ns_10_4; the alphas stay, crossed with it.
-    config = study.NStepSarsaConfig(alphas_10_4=(0.5,), sweep=NStepSarsaSweep(n=("2", "16")))
+    config = study.NStepSarsaConfig(alphas_10_4=(0.5,), sweep=SWEEP(n=("2", "16")))
     labels, points = study.grid(config, "10.4")
     assert labels == [{"n": 2, "alpha": 0.5}, {"n": 16, "alpha": 0.5}]
     assert study.max_n(points) == 16
@@ -97,9 +100,9 @@ def test_capped_and_diverged_runs_are_flagged_and_left_out():
     ({"settings_10_3": ((0, 0.5),)}, "settings_10_3"),
     ({"max_episode_steps": 0}, "max_episode_steps"),
     ({"max_run_steps_10_4": 0}, "max_run_steps_10_4"),
-    ({"sweep": NStepSarsaSweep(n=("2", "2.5"))}, "n="),
-    ({"sweep": NStepSarsaSweep(n=("0",))}, "n="),
-    ({"sweep": NStepSarsaSweep(step_size=("-0.1",))}, "step_size"),
+    ({"sweep": SWEEP(n=("2", "2.5"))}, "n="),
+    ({"sweep": SWEEP(n=("0",))}, "n="),
+    ({"sweep": SWEEP(step_size=("-0.1",))}, "step_size"),
 ])
 def test_bad_config_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):

@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 
 from experiments import n_step_td as exp
+from rlfa.prediction import NStepHParams
 from rlfa.study import RunFiles
+from rlfa.sweep import Sweep
+
+SWEEP = Sweep[NStepHParams]
 from rlfa.types import Results
 
 
@@ -47,15 +51,15 @@ def test_default_grid_is_every_n_by_every_alpha_and_a_sweep_replaces_one_axis():
     assert [float(p.n) for p in points[::23]] == [2.0 ** k for k in range(10)]
     alphas = [0.01, 0.02, 0.03, *(np.arange(1, 21) / 20)]
     assert [float(p.step_size) for p in points[:23]] == pytest.approx(alphas)
-    swept = exp.NStepTDConfig(sweep={"n": ("1", "2**3")}).points()
+    swept = exp.NStepTDConfig(sweep=SWEEP(n=("1", "2**3"))).points()
     assert [(float(p.n), float(p.step_size)) for p in swept[22:24]] == [(1.0, 1.0), (8.0, 0.01)]
-    listed = exp.NStepTDConfig(sweep={"n": ("2", "3"), "step_size": ("0.1", "0.2")},
+    listed = exp.NStepTDConfig(sweep=SWEEP(n=("2", "3"), step_size=("0.1", "0.2")),
                                sweep_mode="list").points()
     assert [(float(p.n), float(p.step_size)) for p in listed] == [(2.0, 0.1), (3.0, 0.2)]
 
 
 def test_a_blown_up_run_is_flagged_kept_out_of_the_headline_and_drawn_as_such():
-    config = exp.NStepTDConfig(figure="9.2-right", quick=True, sweep={"n": ("1",)})
+    config = exp.NStepTDConfig(figure="9.2-right", quick=True, sweep=SWEEP(n=("1",)))
     job = next(iter(exp.jobs(config)))  # n = 1 at alpha 0.1, 0.4, 1; no compiling here
     err = np.full((3, 4, 10), 0.3)
     err[1, :, -1] = 0.2  # alpha = 0.4 is best...
@@ -75,9 +79,10 @@ def test_a_blown_up_run_is_flagged_kept_out_of_the_headline_and_drawn_as_such():
 
 @pytest.mark.parametrize("kwargs, field", [
     ({"figure": "9.3"}, "figure"), ({"num_seeds": 0}, "num_seeds"),
-    ({"num_episodes": -1}, "num_episodes"), ({"sweep": {"n": ("2.5",)}}, "sweep.n=2.5"),
-    ({"sweep": {"n": ("0",)}}, "sweep.n=0"), ({"sweep": {"step_size": ("-1",)}}, "sweep.step_size"),
-    ({"sweep": {"gamma": ("1.5",)}}, "sweep.gamma"), ({"lstd_epsilon": 0.0}, "lstd_epsilon"),
+    ({"num_episodes": -1}, "num_episodes"), ({"sweep": SWEEP(n=("2.5",))}, "sweep.n=2.5"),
+    ({"sweep": SWEEP(n=("0",))}, "sweep.n=0"),
+    ({"sweep": SWEEP(step_size=("-1",))}, "sweep.step_size"),
+    ({"sweep": SWEEP(gamma=("1.5",))}, "sweep.gamma"), ({"lstd_epsilon": 0.0}, "lstd_epsilon"),
     ({"td_step_sizes": ()}, "td_step_sizes"), ({"max_episode_steps": 0}, "max_episode_steps"),
 ])
 def test_bad_config_names_the_field(kwargs, field):

@@ -8,6 +8,7 @@ import pytest
 
 from experiments import universal_approximation as exp
 from rlfa.backprop import universal_approximation as ua
+from rlfa.sweep import Sweep
 
 
 def check_quick_run_writes_results_and_error_falls_with_width(path):
@@ -37,7 +38,7 @@ def check_quick_run_writes_results_and_error_falls_with_width(path):
 def test_a_sweep_gives_one_headline_per_point_and_method(tmp_path):
     config = exp.UniversalApproximationConfig(
         widths=(1,), num_seeds=1, num_updates=200, num_logs=1, progress=False,
-        out=str(tmp_path), sweep=ua.FitSweep(adam_learning_rate=("0.003", "0.03")))
+        out=str(tmp_path), sweep=Sweep[ua.HParams](adam_learning_rate=("0.003", "0.03")))
     summary = json.loads((exp.STUDY.run(config) / "summary.json").read_text())
     assert sorted(summary["headlines"]) == sorted(
         f"N=1: {ua.LABELS[m]} (SGD lr=0.1, Adam lr={lr})"
@@ -49,9 +50,9 @@ def test_a_sweep_gives_one_headline_per_point_and_method(tmp_path):
     [
         ({"widths": ()}, "widths"),
         ({"widths": (4, 0)}, "widths"),
-        ({"sgd_learning_rate": 0.0}, "sgd_learning_rate"),
-        ({"adam_learning_rate": -1e-3}, "adam_learning_rate"),
-        ({"sweep": ua.FitSweep(sgd_learning_rate=("0.1", "0"))}, "sgd_learning_rate"),
+        ({"hparams": ua.HParams(sgd_learning_rate=0.0)}, "sgd_learning_rate"),
+        ({"hparams": ua.HParams(adam_learning_rate=-1e-3)}, "adam_learning_rate"),
+        ({"sweep": Sweep[ua.HParams](sgd_learning_rate=("0.1", "0"))}, "sgd_learning_rate"),
         ({"num_seeds": 0}, "num_seeds"),
         ({"num_updates": 1234}, "num_updates"),
         ({"bump_center": 2.0}, "bump_center"),

@@ -6,22 +6,23 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from rlfa import hparams
 from rlfa.envs import baird
 from rlfa.features import FeatureMap, Features
 from rlfa.prediction import OffPolicyTransition
 from rlfa.prediction.gradient_td import (
+    TDCHParams,
     TDCState,
     baird_expected_tdc,
     expected_tdc_update,
     mdp_rms_value_error,
     rms_projected_bellman_error,
     tdc,
-    tdc_hparams,
 )
 from rlfa.prediction.semi_gradient_dp import FiniteMDP, baird_mdp
 from rlfa.types import Transition
 
-HP = tdc_hparams(0.1, 0.2, 0.9)
+HP = hparams.traced(TDCHParams(0.1, 0.2, 0.9))
 
 
 def _table_features(x: np.ndarray) -> FeatureMap:
@@ -175,9 +176,11 @@ def test_expected_tdc_on_baird_drives_pbe_down():
 ])
 def test_bad_hparams_are_refused_naming_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
-        tdc_hparams(**{"step_size": 0.1, "beta": 0.2, "gamma": 0.9, **kwargs})
+        hparams.check(TDCHParams(**{"step_size": 0.1, "beta": 0.2, "gamma": 0.9, **kwargs}))
 
 
 def test_hparams_take_a_sweep_grid():
-    hp = tdc_hparams([0.1, 0.2], [0.5, 1.0], [0.9, 0.9])
+    grid = TDCHParams(np.array([0.1, 0.2]), np.array([0.5, 1.0]), np.array([0.9, 0.9]))
+    hparams.check(grid)
+    hp = hparams.traced(grid)
     assert hp.beta.shape == (2,) and hp.beta.dtype == jnp.float32

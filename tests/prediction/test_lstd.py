@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rlfa import prediction
+from rlfa import hparams, prediction
 from rlfa.features import dense, fourier_basis, polynomial_basis, state_aggregation
 from rlfa.prediction import LSTDHParams
 from rlfa.types import Transition
@@ -94,12 +94,12 @@ def test_lstd_reaches_the_td_fixed_point(fm, gamma):
     (LSTDHParams(0.9, 0.0), "epsilon=0.0"),
     (LSTDHParams(0.9, -1.0), "epsilon=-1.0"),
     (LSTDHParams(0.9, float("nan")), "epsilon=nan"),
-    (LSTDHParams(0.9, np.array([0.1, 0.0])), "epsilon=array"),
+    (LSTDHParams(0.9, np.array([0.1, 0.0])), "epsilon=0.0"),  # the bad entry of a grid
     (LSTDHParams(1.5, 0.1), "gamma=1.5"),
 ])
 def test_bad_epsilon_or_gamma_is_refused_naming_the_field(hp, field):
     with pytest.raises(ValueError, match=field):
-        prediction.check_lstd_hparams(hp)
+        hparams.check(hp)
     agent = prediction.lstd(state_aggregation(5, 1))
     with pytest.raises(ValueError, match=field):
         agent.update(agent.init(jax.random.key(0), jnp.zeros((1,))), hp, _tr(1, 0.0, 2))

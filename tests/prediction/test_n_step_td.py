@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rlfa import prediction
+from rlfa import hparams, prediction
 from rlfa.features import dense, state_aggregation
 from rlfa.prediction import LinearState, NStepHParams, PredictionHParams
 from rlfa.prediction.gradient_mc import Episode
@@ -158,13 +158,13 @@ def test_one_compiled_program_sweeps_n_and_step_size():
     (NStepHParams(0.1, 0.9, 0), "n=0"),
     (NStepHParams(0.1, 0.9, MAX_N + 1), "n=7"),
     (NStepHParams(0.1, 0.9, 2.5), "n=2.5"),
-    (NStepHParams(0.1, 0.9, np.array([1.0, 8.0])), "n=array"),
+    (NStepHParams(0.1, 0.9, np.array([1.0, 8.0])), "n=8.0"),  # the bad entry of a grid
     (NStepHParams(0.0, 0.9, 2), "step_size=0.0"),
     (NStepHParams(0.1, 1.5, 2), "gamma=1.5"),
 ])
 def test_bad_hyperparameters_are_refused_naming_the_field(hp, field):
     with pytest.raises(ValueError, match=field):
-        prediction.check_n_step_hparams(hp, MAX_N)
+        hparams.check(hp, at_most={"n": ("max_n", MAX_N)})
     state = AGENT.init(jax.random.key(0), jnp.zeros((1,)))
     with pytest.raises(ValueError, match=field):
         AGENT.update(state, hp, _tr(1, 0.0, 2))
@@ -244,9 +244,9 @@ def test_by_episode_refuses_bad_hyperparameters_but_has_no_max_n(hp, field):
 def test_n_step_sweep_reads_n_from_the_command_line():
     import tyro
 
-    from rlfa.sweep import requested, sweep_points
+    from rlfa.sweep import Sweep, requested, sweep_points
 
-    sweep = tyro.cli(prediction.NStepSweep, args=["--n", "1", "2**9", "--step-size", "0.1/2"])
+    sweep = tyro.cli(Sweep[NStepHParams], args=["--n", "1", "2**9", "--step-size", "0.1/2"])
     points = sweep_points(NStepHParams(0.1, 1.0, 1.0), requested(sweep))
     assert [(float(p.n), float(p.step_size)) for p in points] == [(1.0, 0.05), (512.0, 0.05)]
 
