@@ -27,17 +27,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import harness
+from benchmarks.harness import Column
 from rlfa import backprop as bp
 from rlfa import config as cfg
-from rlfa import files, report
-from rlfa.study import absolute_paths, cli
+from rlfa import report
+from rlfa.study import cli
 
 TARGET_RATIO = 1.5
 
 
 @dataclasses.dataclass(frozen=True)
-class BenchmarkConfig:
-    """Time hand-written backpropagation against jax.grad."""
+class BenchmarkConfig(harness.BenchmarkOptions):
+    """Time hand-written backpropagation against jax.grad.
+
+    --quick: one small network, one batch size, 10 samples: runs in seconds.
+    """
 
     networks: tuple[str, ...] = ("1-64-1", "16-128-128-4", "64-256-256-256-10", "784-512-512-10")
     """Layer widths d0-d1-...-dL of each network."""
@@ -51,23 +56,16 @@ class BenchmarkConfig:
     """Each sample repeats the gradient until it lasts at least this long."""
     seed: int = 0
     """Seed of the random weights and data."""
-    quick: bool = False
-    """One small network, one batch size, 10 samples: runs in seconds."""
-    out: str = "runs"
-    """Root directory for results."""
 
     def __post_init__(self):
-        absolute_paths(self, "out")
+        super().__post_init__()
         cfg.check_nonempty("networks", self.networks)
         cfg.check_nonempty("batch_sizes", self.batch_sizes)
         for text in self.networks:
             parse_network(text, self.hidden)
-        for batch in self.batch_sizes:
-            cfg.check_positive_int("batch_sizes", batch)
-        cfg.check_positive_int("repeats", self.repeats)
+        self.check_counts("batch_sizes", "repeats")
         cfg.check_positive("min_sample_s", self.min_sample_s)
 
-    @property
     def effective(self) -> BenchmarkConfig:
         """The settings actually run: ``--quick`` shrinks the workload."""
         if not self.quick:
@@ -152,9 +150,18 @@ def time_case(arch: bp.Architecture, batch: int, config: BenchmarkConfig) -> dic
     }
 
 
+COLUMNS = (
+    Column("network", 20, "network", align="<"), Column("batch", 6, "batch"),
+    Column("hand µs", 10, "hand_us", ".1f"), Column("jax.grad µs", 13, "autodiff_us", ".1f"),
+    Column("ratio", 7, "ratio", ".2f"),
+    Column("compile s (hand/grad)", 23,
+           lambda r: f"{r['hand_compile_s']:.2f} / {r['autodiff_compile_s']:.2f}"),
+    Column("max rel diff", 14, "max_relative_grad_difference", ".1e"))
+
+
 def main(config: BenchmarkConfig) -> Path:
-    """Run every case, write the results, print a table, return the run directory."""
-    settings = config.effective
+    """Run every case, print a table, write the results, return the run directory."""
+    settings = config.effective()
     rows = [
         time_case(parse_network(text, settings.hidden), batch, settings)
         for text in settings.networks
@@ -179,21 +186,9 @@ def main(config: BenchmarkConfig) -> Path:
         "time per gradient, ratio",
         f"Backpropagation: hand-written vs jax.grad ({settings.hidden}, float32, median)",
         target=TARGET_RATIO, target_label=f"target: ratio <= {TARGET_RATIO:g}")
-    path = files.write_run("benchmark_backprop", config, summary, rows, {"figure": figure},
-                           root=config.out)
-    header = (
-        f"{'network':<20}{'batch':>6}{'hand µs':>10}{'jax.grad µs':>13}{'ratio':>7}"
-        f"{'compile s (hand/grad)':>23}{'max rel diff':>14}"
-    )
-    print(header)
-    for r in rows:
-        compile_cell = f"{r['hand_compile_s']:.2f} / {r['autodiff_compile_s']:.2f}"
-        print(
-            f"{r['network']:<20}{r['batch']:>6}{r['hand_us']:>10.1f}{r['autodiff_us']:>13.1f}"
-            f"{r['ratio']:>7.2f}{compile_cell:>23}{r['max_relative_grad_difference']:>14.1e}"
-        )
-    print(f"max ratio {summary['max_ratio']:.2f} (target <= {TARGET_RATIO})\nresults: {path}")
-    return path
+    print(harness.table(rows, COLUMNS))
+    print(f"max ratio {summary['max_ratio']:.2f} (target <= {TARGET_RATIO})")
+    return harness.write_results("backprop", config, summary, rows, figure)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,11 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from benchmarks import harness
+from benchmarks.harness import Column
 from rlfa import config as cfg
-from rlfa import files, report
-from rlfa.study import absolute_paths, cli
+from rlfa import report
+from rlfa.study import cli
 
 # figure -> (study module, its config class, the config's arguments for that figure)
 FIGURES = {
@@ -46,24 +48,21 @@ TARGET_S = 60.0  # each figure's full workload, on 2 CPU cores
 
 
 @dataclasses.dataclass(frozen=True)
-class BenchmarkConfig:
-    """Time the full workload of each chapter 9-11 figure."""
+class BenchmarkConfig(harness.DevicesOptions):
+    """Time the full workload of each chapter 9-11 figure.
+
+    --quick: the studies' --quick workloads (and by default one figure).
+    """
 
     figures: tuple[str, ...] = ()
     """Which figures (9.2-right, lstd, 9.8, 10.3, 10.4, 10.5, 11.2, 11.5, 11.6; default:
     all, or with --quick the quickest, 11.6: the studies' own tests run the others)."""
     repeats: int = 1
     """Repeats of each figure's workload; the median is reported."""
-    quick: bool = False
-    """The studies' --quick workloads (and by default one figure), for tests."""
-    num_devices: int | None = None
-    """Local devices to spread the runs over (default: all)."""
-    out: str = "runs"
-    """Root directory for results."""
 
     def __post_init__(self):
-        absolute_paths(self, "out")
-        cfg.check_positive_int("repeats", self.repeats)
+        super().__post_init__()
+        self.check_counts("repeats")
         for figure in self.figures:
             cfg.check_choice("figures", figure, tuple(FIGURES))
 
@@ -85,7 +84,16 @@ def time_figure(figure: str, config: BenchmarkConfig) -> dict:
         "headlines": len(summary["headlines"])}
 
 
+COLUMNS = (
+    Column("figure", 12, "figure", align="<"), Column("study", 28, "study", align="<"),
+    Column("compile s", 10, "compile_s_median", ".2f"), Column("run s", 9, "run_s_median", ".2f"),
+    Column("wall s", 9, "wall_s_median", ".1f"),
+    Column("<= 60 s", 9, lambda r: str(r["within_target"])))
+
+
 def main(config: BenchmarkConfig) -> Path:
+    """Time every chosen figure, print the table, write
+    ``runs/benchmark_book_figures/<timestamp>/``."""
     rows, table = [], {}
     for figure in config.chosen():
         runs = [time_figure(figure, config) for _ in range(config.repeats)]
@@ -104,14 +112,8 @@ def main(config: BenchmarkConfig) -> Path:
                                    ("wall s", "wall_s"))},
         "seconds (median, log scale)", "Chapter 9-11 figures: full workload per figure",
         target=TARGET_S, target_label="target: 60 s", log=True)
-    path = files.write_run("benchmark_book_figures", config, summary, rows,
-                           {"figure": fig}, root=config.out)
-    print(f"{'figure':<12}{'study':<28}{'compile s':>10}{'run s':>9}{'wall s':>9}  <= 60 s")
-    for figure, t in table.items():
-        print(f"{figure:<12}{t['study']:<28}{t['compile_s_median']:>10.2f}"
-              f"{t['run_s_median']:>9.2f}{t['wall_s_median']:>9.1f}  {t['within_target']}")
-    print(f"results: {path}")
-    return path
+    print(harness.table([{"figure": f, **t} for f, t in table.items()], COLUMNS))
+    return harness.write_results("book_figures", config, summary, rows, fig)
 
 
 if __name__ == "__main__":

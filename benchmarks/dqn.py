@@ -40,7 +40,9 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -49,10 +51,9 @@ import numpy as np
 from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import config as cfg
-from rlfa import dqn_study, envs, files, report, runner
+from rlfa import dqn_study, envs, report, runner
 from rlfa.control.dqn import CARTPOLE, DQN, DQNConfig, DQNHParams, make_agent, make_program
 from rlfa.hparams import traced
-from rlfa.study import absolute_paths
 from rlfa.types import Transition
 
 MODULE = "benchmarks.dqn"  # what a fresh process per case runs (python -m)
@@ -74,8 +75,11 @@ PUREJAXRL_REFERENCE_QUOTED = {
 
 
 @dataclasses.dataclass(frozen=True)
-class BenchmarkConfig:
-    """Benchmark DQN on CartPole-v1 over seeds and devices, and profile its loop."""
+class BenchmarkConfig(harness.IsolatedOptions):
+    """Benchmark DQN on CartPole-v1 over seeds and devices, and profile its loop.
+
+    --quick: a tiny workload, in this process: one seed, one device, the first settings.
+    """
 
     settings: tuple[str, ...] = ("purejaxrl", "rlfa")
     """Hyperparameter sets: purejaxrl (PureJaxRL's CartPole DQN) and/or rlfa (experiments.dqn)."""
@@ -91,16 +95,9 @@ class BenchmarkConfig:
     """Environment steps per seed, overriding each setting's own (500k / 100k)."""
     num_logs: int = 4
     """Logged points (each with a 10-episode greedy evaluation; the last gives the final return)."""
-    isolate: bool = True
-    """Run every case in a fresh process (its own peak memory and compile)."""
-    quick: bool = False
-    """A tiny workload that runs in seconds, in this process: one seed, one device, the first
-    settings (for tests and smoke checks)."""
-    out: str = "runs"
-    """Root directory for results."""
 
     def __post_init__(self):
-        absolute_paths(self, "out")
+        super().__post_init__()
         for name in self.settings:
             cfg.check_choice("settings", name, tuple(SETTINGS))
         for d in self.devices:
@@ -129,34 +126,32 @@ def case_config(settings: str, replay: str, quick: bool,
     return dqn, total
 
 
-def bare_update_us(dqn: DQNConfig, repeats: int, num_batches: int = 64) -> float:
-    """Microseconds per jitted update of the same network and batch size, alone in a loop.
+def time_bare_update(dqn: DQNConfig, repeats: int, num_batches: int = 64) -> float:
+    """Microseconds per jitted update of ``dqn``'s agent on ``dqn.env`` at its batch size,
+    alone in a loop (:func:`benchmarks.harness.bare_update_us`).
 
-    Each iteration takes the next of ``num_batches`` different batches: with one
-    fixed batch XLA hoists the target network's forward pass (loop-invariant)
-    out of the loop, and the "bare" update would skip work the real one does.
+    The ``num_batches`` mini-batches are random: frames with 10% of their cells on for a
+    bool observation space (MinAtar's), standard normal observations otherwise; uniform
+    actions; reward 1; no episode ends.
     """
-    agent = make_agent(dqn, (4,), 2)
-    hp = traced(dqn.hparams)
-    obs_key, next_key, init_key = jax.random.split(jax.random.key(0), 3)
-    state = agent.init(init_key, jnp.zeros(4))
+    env, params = envs.make(dqn.env)
+    space = env.observation_space(params)
+    obs_shape, bool_obs = tuple(space.shape), jnp.issubdtype(space.dtype, jnp.bool_)
+    agent = make_agent(dqn, obs_shape, env.num_actions)
+    obs_key, next_key, action_key, init_key = jax.random.split(jax.random.key(0), 4)
     shape = (num_batches, dqn.batch_size)
-    batches = Transition(jax.random.normal(obs_key, shape + (4,)), jnp.zeros(shape, jnp.int32),
+
+    def observations(key):
+        if bool_obs:
+            return jax.random.bernoulli(key, 0.1, shape + obs_shape)
+        return jax.random.normal(key, shape + obs_shape)
+
+    batches = Transition(observations(obs_key),
+                         jax.random.randint(action_key, shape, 0, env.num_actions, jnp.int32),
                          jnp.ones(shape), jnp.zeros(shape, bool), jnp.zeros(shape, bool),
-                         jax.random.normal(next_key, shape + (4,)))
-
-    def one_update(i, s):
-        batch = jax.tree.map(lambda x: x[i % num_batches], batches)
-        return agent.update(s, hp, batch)[0]
-
-    loop = jax.jit(lambda s: jax.lax.fori_loop(0, repeats, one_update, s)).lower(state).compile()
-    jax.block_until_ready(loop(state))
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        jax.block_until_ready(loop(state))
-        best = min(best, time.perf_counter() - t)
-    return best / repeats * 1e6
+                         observations(next_key))
+    state = agent.init(init_key, jnp.zeros(obs_shape, space.dtype))
+    return harness.bare_update_us(agent, traced(dqn.hparams), state, batches, repeats)
 
 
 def _touch_batch(state, hp, batch):
@@ -187,7 +182,7 @@ def run_case(case: dict) -> dict:
     dqn, total = case_config(case["settings"], case["replay"], case["quick"],
                              case.get("total_steps"))
     if case["mode"] == "bare":
-        return {**case, "us_per_update": bare_update_us(dqn, 50 if case["quick"] else 2000)}
+        return {**case, "us_per_update": time_bare_update(dqn, 50 if case["quick"] else 2000)}
     built = loop_variant(dqn, case["mode"])
     steps_per_log, env_steps = dqn_study.plan(dqn, total, case["num_logs"])
     num_devices = 1 if case["devices"] == "one" else None
@@ -206,11 +201,6 @@ def run_case(case: dict) -> dict:
             "replay_mb_total": built.replay_nbytes * seeds / 2**20,
             "final_greedy_return": float(np.nanmean(final)) if case["mode"] == "train" else None,
             "peak_rss_mb": harness.peak_rss_mb()}
-
-
-def run_isolated(case: dict) -> dict:
-    """Time one case in a fresh Python process."""
-    return harness.run_worker(MODULE, case)
 
 
 def cases(config: BenchmarkConfig) -> list[dict]:
@@ -271,37 +261,24 @@ def analyse(rows: list[dict]) -> dict:
     return out
 
 
+def _or_bare(key: str, from_us: Callable[[float], Any]) -> Callable[[dict], Any]:
+    """A column's value: the row's ``key``; for the bare update, which has no loop, compile
+    or return, ``from_us`` of its microseconds per update."""
+    return lambda r: from_us(r["us_per_update"]) if r["mode"] == "bare" else r.get(key)
+
+
 COLUMNS = (
     Column("settings", 10, "settings", align="<"), Column("replay", 8, "replay", align="<"),
-    Column("mode", 9, "mode", align="<"), Column("seeds", 5, "seeds"),
-    Column("dev", 3, "num_devices"), Column("compile s", 9, "compile_s", ".1f"),
-    Column("run s", 8, "run_s", ".2f"), Column("env steps/s", 12, "env_steps_per_s", ".0f"),
-    Column("updates/s", 10, "updates_per_s", ".0f"),
-    Column("us/step", 8, "us_per_train_step", ".1f"), Column("peak MB", 8, "peak_rss_mb", ".0f"),
+    Column("mode", 9, _or_bare("mode", lambda us: "bare upd"), align="<"),
+    Column("seeds", 5, "seeds"), Column("dev", 3, "num_devices"),
+    Column("compile s", 9, "compile_s", ".1f"), Column("run s", 8, "run_s", ".2f"),
+    Column("env steps/s", 12, "env_steps_per_s", ".0f"),
+    Column("updates/s", 10, _or_bare("updates_per_s", lambda us: 1e6 / us), ".0f"),
+    Column("us/step", 8, _or_bare("us_per_train_step", lambda us: us), ".1f"),
+    Column("peak MB", 8, "peak_rss_mb", ".0f"),
     Column("return", 7, "final_greedy_return", ".1f"))
 SEP = " "
-
-
-def table_row(r: dict) -> str:
-    """One case's line of the table (the bare update: its rate and time per update)."""
-    if r["mode"] == "bare":
-        shown = dict(r, mode="bare upd", seeds=1, num_devices=1, compile_s=None, run_s=None,
-                     env_steps_per_s=None, updates_per_s=1e6 / r["us_per_update"],
-                     us_per_train_step=r["us_per_update"])
-        return harness.table_row(shown, COLUMNS[:10], SEP)
-    return harness.table_row(r, COLUMNS, SEP)
-
-
-def table(rows: list[dict]) -> str:
-    return "\n".join([harness.table_header(COLUMNS, SEP), *map(table_row, rows)])
-
-
-def metric_rows(rows: list[dict]) -> list[dict]:
-    """``metrics.csv`` rows: every case with the same columns (empty where a mode has none),
-    the case's name (settings, replay, mode, seeds, devices) first."""
-    lead = ("settings", "replay", "mode", "seeds", "devices")
-    columns = list(dict.fromkeys([*lead, *(k for r in rows for k in r)]))
-    return [{k: r.get(k) for k in columns} for r in rows]
+LEAD = ("settings", "replay", "mode", "seeds", "devices")  # metrics.csv's first columns
 
 
 def case_label(r: dict) -> str:
@@ -322,37 +299,28 @@ def draw(rows: list[dict]):
 def reference_table() -> str:
     """PureJaxRL's quoted times, labelled as such (not measured in this run)."""
     ref = PUREJAXRL_REFERENCE_QUOTED
-    lines = [f"PureJaxRL reference, quoted ({ref['measured']}): {ref['workload']}",
-             f"{'seeds':>5} {'quoted run s':>12}"]
-    lines += [f"{n:>5} {t:>12.1f}" for n, t in ref["run_s"].items()]
-    return "\n".join(lines)
+    rows = [{"seeds": n, "run_s": t} for n, t in ref["run_s"].items()]
+    columns = (Column("seeds", 5, "seeds"), Column("quoted run s", 12, "run_s", ".1f"))
+    return (f"PureJaxRL reference, quoted ({ref['measured']}): {ref['workload']}\n"
+            + harness.table(rows, columns, SEP))
 
 
 def main(config: BenchmarkConfig) -> Path:
-    """Run every case, write ``runs/benchmark_dqn/<timestamp>/``, print the table."""
+    """Run every case (printing its row), write ``runs/benchmark_dqn/<timestamp>/``."""
     t0 = time.perf_counter()
-    rows = []
-    for case in cases(config):
-        # --quick checks that the benchmark runs: a fresh process per case would dwarf it.
-        isolated = config.isolate and not config.quick
-        rows.append(run_isolated(case) if isolated else run_case(case))
-        print(table_row(rows[-1]), flush=True)
+    run = (lambda case: harness.run_worker(MODULE, case)) if config.isolated else run_case
+    rows = harness.time_cases(cases(config), run, COLUMNS, SEP)
     hparams = {name: dataclasses.asdict(SETTINGS[name][0])
                | {"total_steps": config.total_steps or SETTINGS[name][1]}
                for name in config.settings}
     summary = {"cases": rows, "analysis": analyse(rows), "hyperparameters": hparams,
                "cpu_count": os.cpu_count(), "jax": jax.__version__,
                "wall_s": time.perf_counter() - t0}
-    if "purejaxrl" in config.settings:
-        summary["purejaxrl_reference_quoted"] = PUREJAXRL_REFERENCE_QUOTED
-    path = files.write_run("benchmark_dqn", config, summary, metric_rows(rows),
-                           {"figure": draw(rows)}, root=config.out)
-    print(table(rows))
     print(json.dumps(summary["analysis"], indent=1))
     if "purejaxrl" in config.settings:
+        summary["purejaxrl_reference_quoted"] = PUREJAXRL_REFERENCE_QUOTED
         print(reference_table())
-    print(f"results: {path}")
-    return path
+    return harness.write_results("dqn", config, summary, rows, draw(rows), LEAD)
 
 
 if __name__ == "__main__":  # devices and processes: see benchmarks/__init__.py

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rlfa import config as cfg
-from rlfa import control, files, report, runner
+from benchmarks import harness
+from benchmarks.harness import Column
+from rlfa import control, report, runner
 from rlfa.control import mountain_car as mc
-from rlfa.study import absolute_paths, cli
+from rlfa.study import cli
 
 REFERENCE_S = 33 * 60.0  # the NumPy reference code's quoted time for the full workload
 TARGET_RUN_S = 20.0
@@ -36,8 +37,11 @@ ALPHAS, NUM_TILINGS, MAX_EPISODE_STEPS = (0.1, 0.2, 0.5), 8, 10_000  # the book'
 
 
 @dataclasses.dataclass(frozen=True)
-class BenchmarkConfig:
-    """Time semi-gradient SARSA on Figure 10.2's workload."""
+class BenchmarkConfig(harness.DevicesOptions):
+    """Time semi-gradient SARSA on Figure 10.2's workload.
+
+    --quick: a tiny workload (2 runs x 10 episodes) to check the module runs.
+    """
 
     num_seeds: int = 100
     """Runs per step size (the book: 100)."""
@@ -47,21 +51,10 @@ class BenchmarkConfig:
     """Environment steps per program step."""
     repeats: int = 1
     """Timed repetitions (the fastest is reported)."""
-    quick: bool = False
-    """A tiny workload (2 runs x 10 episodes) to check the module runs."""
-    num_devices: int | None = None
-    """Local devices to spread the runs over (default: all; one per core on CPU)."""
-    out: str = "runs"
-    """Root directory for results."""
 
     def __post_init__(self):
-        absolute_paths(self, "out")
-        cfg.check_positive_int("num_seeds", self.num_seeds)
-        cfg.check_positive_int("num_episodes", self.num_episodes)
-        cfg.check_positive_int("block_steps", self.block_steps)
-        cfg.check_positive_int("repeats", self.repeats)
-        if self.num_devices is not None:
-            cfg.check_positive_int("num_devices", self.num_devices)
+        super().__post_init__()
+        self.check_counts("num_seeds", "num_episodes", "block_steps", "repeats")
 
 
 def run_sarsa(num_seeds: int, num_episodes: int, block_steps: int,
@@ -80,8 +73,14 @@ def run_sarsa(num_seeds: int, num_episodes: int, block_steps: int,
                       log_x=log_x, unit="env steps")
 
 
+COLUMNS = (
+    Column("workload", 34, "workload", align="<"), Column("compile s", 10, "compile_s", ".2f"),
+    Column("run s", 10, "run_s", ".2f"), Column("env steps/s", 14, "env_steps_per_s", ".3g"),
+    Column("us/lock-step", 14, "us_per_lockstep_step", ".1f"))
+
+
 def main(config: BenchmarkConfig) -> Path:
-    """Run the benchmark, write its summary, print a table, return the run directory."""
+    """Run the benchmark, print a table, write its summary, return the run directory."""
     num_seeds, num_episodes = (2, 10) if config.quick else (config.num_seeds, config.num_episodes)
     timings, rows = [], []
     for repeat in range(config.repeats):
@@ -122,15 +121,9 @@ def main(config: BenchmarkConfig) -> Path:
         "seconds", f"Mountain Car Fig 10.2: 3 alphas x {num_seeds} runs x {num_episodes} episodes",
         target=None if config.quick else TARGET_RUN_S,
         target_label=f"target: run <= {TARGET_RUN_S:g} s")
-    path = files.write_run("benchmark_mountain_car", config, summary, rows, {"figure": figure},
-                           root=config.out)
-    print(f"{'workload':<34}{'compile s':>10}{'run s':>10}{'env steps/s':>14}"
-          f"{'us/lock-step':>14}")
     label = f"Fig 10.2: 3 alphas x {num_seeds} x {num_episodes} ep"
-    print(f"{label:<34}{compile_s:>10.2f}{run_s:>10.2f}{env_steps / run_s:>14.3g}"
-          f"{summary['us_per_lockstep_step']:>14.1f}")
-    print(f"results: {path}")
-    return path
+    print(harness.table([{**summary, "workload": label}], COLUMNS))
+    return harness.write_results("mountain_car", config, summary, rows, figure)
 
 
 if __name__ == "__main__":

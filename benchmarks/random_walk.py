@@ -7,9 +7,10 @@
 Compile time is reported apart from run time; each workload is repeated and the
 median reported, with its environment steps per second (the episodes' steps, all
 runs). Figures 9.5 and 9.10 are 30 runs of 5,000 episodes per curve, which every
-run steps on its own clock (:func:`rlfa.prediction.episodic_prediction`). In the same process, a plain Python/NumPy gradient Monte Carlo
-in the style of the book's public reference code runs a slice of Figure 9.1's
-episodes, so the speed-up is a ratio measured on one machine at one time.
+run steps on its own clock (:func:`rlfa.prediction.episodic_prediction`). In the same
+process, a plain Python/NumPy gradient Monte Carlo in the style of the book's public
+reference code runs a slice of Figure 9.1's episodes, so the speed-up is a ratio
+measured on one machine at one time.
 
 Writes ``runs/benchmark_random_walk/<timestamp>/``: ``config.json``,
 ``metrics.csv`` (one row per workload and repeat: compile and run seconds),
@@ -27,14 +28,19 @@ from pathlib import Path
 
 import numpy as np
 
-from rlfa import config as cfg
-from rlfa import files, prediction, report, runner
-from rlfa.study import absolute_paths, cli
+from benchmarks import harness
+from benchmarks.harness import Column
+from rlfa import prediction, report, runner
+from rlfa.study import cli
 
 
 @dataclasses.dataclass(frozen=True)
-class BenchmarkConfig:
-    """Time the Figure 9.1, 9.5 and 9.10 workloads."""
+class BenchmarkConfig(harness.DevicesOptions):
+    """Time the Figure 9.1, 9.5 and 9.10 workloads.
+
+    --quick: tiny workloads, one repeat, and 9.5's six programs left out unless --figures
+    names it.
+    """
 
     figures: tuple[str, ...] = ("9.1", "9.5", "9.10")
     """Which figures' workloads to time (9.1's also times the NumPy reference)."""
@@ -42,21 +48,11 @@ class BenchmarkConfig:
     """Repeats of each workload; the median is reported (--quick: one)."""
     reference_episodes: int = 2000
     """Episodes of the NumPy reference to time (extrapolated to the full workload)."""
-    quick: bool = False
-    """Tiny workloads, one repeat, and 9.5's six programs left out unless --figures names it,
-    for tests."""
-    num_devices: int | None = None
-    """Local devices to spread the runs over (default: all)."""
-    out: str = "runs"
-    """Root directory for results."""
 
     def __post_init__(self):
-        absolute_paths(self, "out")
-        cfg.check_nonempty("figures", self.figures)
-        for figure in self.figures:
-            cfg.check_choice("figures", figure, prediction.random_walk.FIGURES)
-        cfg.check_positive_int("repeats", self.repeats)
-        cfg.check_positive_int("reference_episodes", self.reference_episodes)
+        super().__post_init__()
+        self.check_choices("figures", prediction.random_walk.FIGURES)
+        self.check_counts("repeats", "reference_episodes")
 
     def effective(self) -> BenchmarkConfig:
         """What runs: with --quick, one repeat and (at the default figures) no 9.5."""
@@ -134,7 +130,16 @@ def time_figure(figure: str, config: BenchmarkConfig) -> tuple[list[dict], dict]
     }
 
 
+COLUMNS = (
+    Column("workload", 10, "figure", align="<"), Column("runs", 38, "workload"),
+    Column("run s (median)", 16, "run_s_median", ".2f"),
+    Column("compile s", 11, "compile_s_median", ".2f"),
+    Column("steps/s", 12, "env_steps_per_s", ".3g"))
+
+
 def main(config: BenchmarkConfig) -> Path:
+    """Time every figure's workload (and the NumPy reference), print the table, write
+    ``runs/benchmark_random_walk/<timestamp>/``."""
     config = config.effective()
     rows, table = [], {}
     for figure in config.figures:
@@ -149,18 +154,13 @@ def main(config: BenchmarkConfig) -> Path:
         table["9.1"]["speedup_vs_numpy"] = ref_full / table["9.1"]["run_s_median"]
         table["9.1"]["target_run_s"] = 1.0
         summary["reference_episodes_timed"] = config.reference_episodes
-    path = files.write_run("benchmark_random_walk", config, summary, rows,
-                           {"figure": draw(table, config.reference_episodes)}, root=config.out)
-    print(f"{'workload':<10}{'runs':>38}{'run s (median)':>16}{'compile s':>11}{'steps/s':>12}")
-    for figure, t in table.items():
-        print(f"Fig {figure:<6}{t['workload']:>38}{t['run_s_median']:>16.2f}"
-              f"{t['compile_s_median']:>11.2f}{t['env_steps_per_s']:>12.3g}")
+    print(harness.table([{"figure": f"Fig {f}", **t} for f, t in table.items()], COLUMNS))
     if "9.1" in table:
         print(f"NumPy reference, Fig 9.1 extrapolated from {config.reference_episodes} episodes: "
               f"{table['9.1']['numpy_reference_s_extrapolated']:.1f} s -> rlfa is "
               f"{table['9.1']['speedup_vs_numpy']:.0f}x faster")
-    print(f"results: {path}")
-    return path
+    return harness.write_results("random_walk", config, summary, rows,
+                                 draw(table, config.reference_episodes))
 
 
 if __name__ == "__main__":

@@ -52,8 +52,7 @@ import numpy as np
 from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import config as cfg
-from rlfa import files, runner
-from rlfa.study import absolute_paths
+from rlfa import runner
 
 MODULE = "benchmarks.scaling"  # what a fresh process per measurement runs (python -m)
 
@@ -65,8 +64,11 @@ NUM_LOGS = 2
 
 
 @dataclasses.dataclass(frozen=True)
-class ScalingConfig:
-    """Throughput of three workloads over seed counts and CPU device counts."""
+class ScalingConfig(harness.IsolatedOptions):
+    """Throughput of three workloads over seed counts and CPU device counts.
+
+    --quick: a tiny workload, in this process: every budget and count shrunk.
+    """
 
     workloads: tuple[str, ...] = WORKLOADS
     """Workloads to time: random_walk (TD(0)), mountain_car (SARSA), dqn (CartPole)."""
@@ -84,27 +86,15 @@ class ScalingConfig:
     """Seeds per measurement in the devices study."""
     devices_only: bool = False
     """Run only the devices study."""
-    isolate: bool = True
-    """Run every measurement in a fresh process (its own peak memory and compile)."""
     seed: int = 0
     """The seed every key is derived from."""
-    quick: bool = False
-    """A tiny workload that runs in seconds, in this process (for tests and smoke checks)."""
-    out: str = "runs"
-    """Root directory for results."""
 
     def __post_init__(self):
-        absolute_paths(self, "out")
-        cfg.check_nonempty("workloads", self.workloads)
-        for name in self.workloads:
-            cfg.check_choice("workloads", name, WORKLOADS)
+        super().__post_init__()
+        self.check_choices("workloads", WORKLOADS)
         cfg.check_nonempty("seeds", self.seeds)
-        for n in self.seeds:
-            cfg.check_positive_int("seeds", n)
-        for n in self.device_counts:
-            cfg.check_positive_int("device_counts", n)
-        for name in ("random_walk_episodes", "mountain_car_steps", "dqn_steps", "device_seeds"):
-            cfg.check_positive_int(name, getattr(self, name))
+        self.check_counts("seeds", "device_counts", "random_walk_episodes", "mountain_car_steps",
+                          "dqn_steps", "device_seeds")
         if self.devices_only and not self.device_counts:
             raise ValueError("device_counts=() is invalid with devices_only: give at least one "
                              "device count.")
@@ -206,11 +196,6 @@ def measure(case: dict) -> dict:
             if "peak_bytes_in_use" in stats else None}
 
 
-def measure_isolated(case: dict, cpu_devices: int | None) -> dict:
-    """Time one case in a fresh process (with ``cpu_devices`` forced CPU devices if given)."""
-    return harness.run_worker(MODULE, case, cpu_devices)
-
-
 def cases(config: ScalingConfig) -> list[dict]:
     """Every measurement, in order: the seeds study, then the devices study."""
     budgets = {"random_walk": config.random_walk_episodes,
@@ -246,22 +231,19 @@ def run_all(config: ScalingConfig) -> list[dict]:
     """Measure every case; print each row as it comes."""
     todo = cases(config)
     forced = max(config.device_counts, default=1)
-    rows = []
+    rows_devices = []
     if not config.isolate and len(jax.local_devices()) < forced:
         rows_devices = _devices_subprocess(config)  # this process has too few devices
         todo = [c for c in todo if c["study"] != "devices"]
-    else:
-        rows_devices = []
-    print(table_header(), flush=True)
-    for case in todo:
-        if config.isolate:
-            row = measure_isolated(case, forced if case["study"] == "devices" else None)
-        else:
-            row = measure(case)
-        rows.append(row)
-        print(table_row(row), flush=True)
+
+    def run(case: dict) -> dict:  # the devices study's process has the forced CPU devices
+        if not config.isolate:
+            return measure(case)
+        return harness.run_worker(MODULE, case, forced if case["study"] == "devices" else None)
+
+    rows = harness.time_cases(todo, run, COLUMNS)
     for row in rows_devices:
-        print(table_row(row), flush=True)
+        print(harness.table_row(row, COLUMNS), flush=True)
     return rows + rows_devices
 
 
@@ -283,14 +265,6 @@ COLUMNS = (
     Column("env steps/s", 13, "env_steps_per_s", ".3g"),
     Column("updates/s", 11, lambda r: r["updates_per_s"] or None, ".3g"),  # blank without
     Column("peak MB", 9, "peak_rss_mb", ".0f"))
-
-
-def table_header() -> str:
-    return harness.table_header(COLUMNS)
-
-
-def table_row(r: dict) -> str:
-    return harness.table_row(r, COLUMNS)
 
 
 def draw(rows: list[dict]):
@@ -361,15 +335,11 @@ def main(config: ScalingConfig) -> Path:
         "load_average_start": load_start, "load_average_end": os.getloadavg(),
         "wall_s": time.perf_counter() - t0,
     }
-    path = files.write_run("benchmark_scaling", config, summary, rows, {"figure": draw(rows)},
-                           root=config.out)
-    print(f"\n{table_header()}\n" + "\n".join(map(table_row, rows)))
     for workload, ratios in summary["speedup_over_1_device"].items():
         print(f"speed-up over 1 device, {workload}: "
               + ", ".join(f"{k} devices {v:.2f}x" for k, v in ratios.items()))
     print(f"load average (1, 5, 15 min) at start {load_start}, at end {os.getloadavg()}")
-    print(f"results: {path}")
-    return path
+    return harness.write_results("scaling", config, summary, rows, draw(rows))
 
 
 if __name__ == "__main__":  # devices and processes: see benchmarks/__init__.py

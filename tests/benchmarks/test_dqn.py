@@ -67,12 +67,9 @@ def check_quick_run_times_one_setting(path):
     assert quoted["run_s"] == {"1": 8.4, "8": 68.1} and "not in this run" in quoted["measured"]
 
 
-def test_metric_rows_share_columns():
-    case = {"settings": "rlfa", "replay": "rlfa", "seeds": 1, "devices": "one"}
-    rows = [{"quick": True, **case, "mode": "train", "run_s": 1.0},
-            {**case, "mode": "bare", "us_per_update": 2.0}]
-    out = bench.metric_rows(rows)
-    assert list(out[0]) == ["settings", "replay", "mode", "seeds", "devices", "quick", "run_s",
-                            "us_per_update"]
-    assert out[0]["us_per_update"] is None and out[1]["run_s"] is None
-    assert out[1]["us_per_update"] == 2.0 and out[1]["quick"] is None
+def test_bare_update_runs_on_cartpole_and_on_minatar_frames():
+    from benchmarks import minatar
+
+    for dqn in (bench.case_config("purejaxrl", "flashbax", quick=True)[0],
+                minatar.agent_config("Breakout", quick=True)):
+        assert bench.time_bare_update(dqn, repeats=2, num_batches=2) > 0

@@ -133,20 +133,6 @@ def test_estimates_of_the_full_protocol():
     assert "rlfa fast" not in hours
 
 
-def test_isa_environment_sets_and_restores(monkeypatch):
-    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_max_isa=AVX --xla_other=1")
-    monkeypatch.delenv("RLFA_CPU_FAST", raising=False)
-    with bench.isa_environment("fast"):
-        assert os.environ["XLA_FLAGS"] == "--xla_other=1" and os.environ["RLFA_CPU_FAST"] == "1"
-        assert bench._isa_in_effect() == "fast"
-    assert os.environ["XLA_FLAGS"] == "--xla_cpu_max_isa=AVX --xla_other=1"
-    assert "RLFA_CPU_FAST" not in os.environ
-    monkeypatch.setenv("RLFA_CPU_FAST", "1")
-    with bench.isa_environment("capped"):
-        assert "RLFA_CPU_FAST" not in os.environ and bench._isa_in_effect() == "capped"
-    assert os.environ["RLFA_CPU_FAST"] == "1"
-
-
 FAKE_SCRIPT = """
 import time
 REPLAY_START_SIZE, NUM_FRAMES = 5000, 5000000
