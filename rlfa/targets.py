@@ -58,23 +58,6 @@ def td_error(v_tm1: Array, r_t: Array, discount_t: Array, v_t: Array) -> Array:
     return td_target(r_t, discount_t, v_t) - v_tm1
 
 
-def sarsa_error(q_tm1: Array, a_tm1: Array, r_t: Array, discount_t: Array, q_t: Array,
-                a_t: Array) -> Array:
-    """SARSA error ``r_t + discount_t * q_t[a_t] - q_tm1[a_tm1]`` (S&B eq. 10.1).
-
-    Args:
-      q_tm1: action values at the state acted in, ``[num_actions]``.
-      a_tm1: action taken there, int ``[]``.
-      r_t: reward, ``[]``.
-      discount_t: ``gamma * (1 - terminated_t)``, ``[]``.
-      q_t: action values at the next state, ``[num_actions]``.
-      a_t: action chosen at the next state, int ``[]``.
-    """
-    _check("sarsa_error", q_tm1=(q_tm1, 1, float), a_tm1=(a_tm1, 0, int), r_t=(r_t, 0, float),
-           discount_t=(discount_t, 0, float), q_t=(q_t, 1, float), a_t=(a_t, 0, int))
-    return td_error(q_tm1[a_tm1], r_t, discount_t, q_t[a_t])
-
-
 def q_learning_target(r_t: Array, discount_t: Array, q_t: Array) -> Array:
     """Q-learning target ``y = r_t + discount_t * max_b q_t[b]`` (S&B eq. 6.8; Mnih et al. 2015).
 

@@ -4,7 +4,6 @@ from rlfa.features.base import (
     FeatureMap,
     Features,
     add_scaled,
-    check_weights_match,
     dense,
     linear_value,
 )
@@ -22,7 +21,6 @@ __all__ = [
     "add_scaled",
     "all_actions",
     "asymmetric_offsets",
-    "check_weights_match",
     "coarse_coding_1d",
     "dense",
     "fourier_basis",

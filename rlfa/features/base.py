@@ -101,12 +101,3 @@ def add_scaled(w: jax.Array, phi: Features, scale: jax.Array) -> jax.Array:
     chex.assert_type([w, scale], float, custom_message="rlfa.features.add_scaled: w and scale "
                      "must be float")
     return w.at[phi.indices].add(scale * phi.values)
-
-
-def check_weights_match(feature_map: FeatureMap, w: jax.Array) -> None:
-    """Raise ``ValueError`` if weights ``w`` cannot hold this feature map's phi."""
-    if w.shape[0] != feature_map.num_features:
-        raise ValueError(
-            f"weights have {w.shape[0]} entries but feature map {feature_map.name!r} "
-            f"produces {feature_map.num_features} features: they must match."
-        )
