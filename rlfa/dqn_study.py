@@ -101,10 +101,8 @@ def point_name(label: str, labels: dict[str, float]) -> str:
 
 def vectorize_runs() -> bool:
     """Whether the runner vmaps DQN's runs: on accelerators yes; on a CPU they go one after
-    another, each the unbatched program. There one seed's update already keeps a core
-    busy, XLA's CPU code for a vmapped batch of one is slower than the unbatched program
-    (``python -m benchmarks.minatar --profile 1`` times both), and every seed's numbers
-    are those of the seed alone, whatever runs beside it."""
+    another, each the unbatched program, which is as fast there and makes every seed's
+    numbers those of the seed alone (see :func:`rlfa.runner.run`'s ``vectorize``)."""
     return jax.default_backend() != "cpu"
 
 

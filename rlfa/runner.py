@@ -240,10 +240,10 @@ def run(
       vectorize: vmap the runs a device holds (the default), or run them one after
         another (``lax.map``), each as the unbatched program. On a CPU, where one
         run of a large network already keeps a core busy, one after another is as
-        fast, and one run per device avoids XLA's slow CPU code for a batch of one
-        (the MinAtar paper's DQN update: 1.24 ms vmapped over one seed, 0.71 ms
-        unbatched); and each run is then the same unbatched program whatever else
-        the device holds, so its numbers are exactly those of the run alone.
+        fast, and one run per device avoids XLA's slower CPU code for a vmapped
+        batch of one (``python -m benchmarks.minatar --profile 1`` times both ways);
+        and each run is then the same unbatched program whatever else the device
+        holds, so its numbers are exactly those of the run alone.
       divergence_bound: a weight beyond this magnitude counts as diverged.
       progress: show a tqdm bar (a string is used as its description).
       on_chunk: called as ``on_chunk(chunks_done, carry)`` between chunks.
@@ -574,7 +574,7 @@ class _Reporter:
         self.derive, self.logger, self.shown = derive, logger, []
         self.logs_per_chunk = logs_per_chunk
         desc = progress if isinstance(progress, str) else None
-        if x_values is None:  # as before: one tick per chunk
+        if x_values is None:  # no unit: one tick per chunk
             total, initial, bar_unit, scale = num_chunks, start, "it", False
         else:
             total, initial = self._position(num_logs), self._position(start * logs_per_chunk)

@@ -25,15 +25,14 @@ copy every weight every step, half as much again as a Mountain Car step.)
 Randomness is drawn in bulk: one program step is a block of ``block_steps``
 environment steps whose uniforms (action choices, tie-breaking, resets) are drawn
 at once before the block's loop (on CPU a ``jax.random`` call inside a loop step
-cost 3.3 us against 0.034 us for the same randomness drawn in bulk before the
-loop, in a random-walk TD(0) step). The environment is therefore noise-driven
-(:mod:`rlfa.envs.noise`) and the policy is epsilon-greedy w.r.t. ``q(state, obs)``
+costs about a hundred times as much as the same randomness drawn in bulk). The
+environment is therefore noise-driven (:mod:`rlfa.envs.noise`) and the policy is epsilon-greedy w.r.t. ``q(state, obs)``
 (:func:`~rlfa.control.policies.epsilon_greedy_from_noise`), the same policy as
 the agent's key-based ``act``.
 
 On CPU a step of the vmapped loop costs roughly a microsecond per XLA kernel it
-runs, whatever the kernel's size (Mountain Car, 150 runs a device: ~40 kernels,
-~50 us a step), so the loop keeps kernels few: the episode records of a block
+runs, whatever the kernel's size (``python -m benchmarks.mountain_car`` times a step),
+so the loop keeps kernels few: the episode records of a block
 are written by one scatter after its loop (each step writes one packed row,
 :func:`pack_episode_end`), only the uniforms the action rule uses are drawn, and
 ``observe`` lets a feature map run once per observation, its output cached in

@@ -4,13 +4,12 @@
 batch size closed over; its state is a pytree that vmaps over seeds.
 ``"flashbax"`` (flashbax's item buffer) is the default DQN uses; ``"rlfa"``
 (:mod:`rlfa.replay.uniform`) is a 100-line circular buffer with the same
-contract. ``python -m benchmarks.dqn --replays rlfa flashbax`` measured them
-end to end at PureJaxRL's CartPole settings and found no clear difference
-(everything but the gradient update cost 27-28 us per train step with either),
-so the library follows flashbax there. The MinAtar paper's agent
-(:mod:`rlfa.control.dqn.minatar_paper`) takes ``"rlfa"``: with one environment and a
-100,000-frame buffer, XLA copies flashbax's whole buffer on every write
-(5.5 ms of a 5.5 ms frame), while rlfa's write stays in place.
+contract. At PureJaxRL's CartPole settings the two cost the same per train step
+(``python -m benchmarks.dqn --replays rlfa flashbax``), so the library follows
+flashbax there. The MinAtar paper's agent (:mod:`rlfa.control.dqn.minatar_paper`)
+takes ``"rlfa"``: with one environment, sampling right after a one-item write, XLA
+copies flashbax's whole 100,000-frame buffer on every write, while rlfa's write stays
+in place (tests/control/dqn/test_train.py finds no copy in the compiled step).
 """
 
 from __future__ import annotations
