@@ -26,9 +26,10 @@ Randomness is drawn in bulk: one program step is a block of ``block_steps``
 environment steps whose uniforms (action choices, tie-breaking, resets) are drawn
 at once before the block's loop (on CPU a ``jax.random`` call inside a loop step
 costs about a hundred times as much as the same randomness drawn in bulk). The
-environment is therefore noise-driven (:mod:`rlfa.envs.noise`) and the policy is epsilon-greedy w.r.t. ``q(state, obs)``
-(:func:`~rlfa.control.policies.epsilon_greedy_from_noise`), the same policy as
-the agent's key-based ``act``.
+environment is therefore noise-driven (:mod:`rlfa.envs.noise`) and the policy is
+epsilon-greedy w.r.t. ``q(state, obs)``
+(:func:`~rlfa.control.policies.epsilon_greedy_from_noise`), the same policy as the
+agent's key-based ``act``.
 
 On CPU a step of the vmapped loop costs roughly a microsecond per XLA kernel it
 runs, whatever the kernel's size (``python -m benchmarks.mountain_car`` times a step),
