@@ -118,7 +118,7 @@ def stop_flagged_runs(program: Program, num_episodes: int, max_run_steps: int) -
     """``program`` whose runs also count as finished (Figure 10.4's flagged runs) once an
     episode hit the time limit, a weight is non-finite or the run has taken
     ``max_run_steps`` environment steps: all runs advance in lock step, so one blown-up run
-    would otherwise keep every run going to the time limit in every episode."""
+    would otherwise keep them all going for up to ``num_episodes`` times the time limit."""
     return program._replace(finished=lambda c: (c.episodes >= num_episodes)
                             | jnp.any(c.truncated) | ~jnp.all(jnp.isfinite(c.agent.w))
                             | (c.steps >= max_run_steps))
@@ -135,7 +135,8 @@ def log_schedule(num_episodes: int, max_episode_steps: int, block_steps: int,
 
 
 class FlaggedRuns(NamedTuple):
-    """Figure 10.4's runs left out, each bool ``[point, seed]``; :attr:`flagged` is any.
+    """Why Figure 10.4 leaves runs out, each bool ``[point, seed]``; :attr:`flagged`: a run
+    diverged, capped or incomplete (over budget is a kind of incomplete).
 
     Attributes:
       diverged: a weight non-finite, or past the runner's divergence bound.
@@ -151,6 +152,7 @@ class FlaggedRuns(NamedTuple):
 
     @property
     def flagged(self) -> np.ndarray:
+        """bool ``[point, seed]``: the runs left out."""
         return self.diverged | self.capped | self.incomplete
 
     def counts(self, g: int) -> dict:
