@@ -132,9 +132,11 @@ def true_values(params: EnvParams = EnvParams()) -> np.ndarray:
     return np.linalg.solve(np.eye(len(r)) - P, r)
 
 
-def expected_visits(params: EnvParams = EnvParams()) -> np.ndarray:
+def expected_visits(params: EnvParams | None = None) -> np.ndarray:
     """Expected visits to each state per episode, float64 ``[num_states]``: eta solves
-    ``eta = h + P^T eta`` with h the start distribution (S&B eq. 9.2)."""
+    ``eta = h + P^T eta`` with h the start distribution (S&B eq. 9.2); by default the
+    book's walk."""
+    params = params or EnvParams()
     P, _ = transition_matrix(params)
     h = np.zeros(params.num_states)
     h[params.start_state - 1] = 1.0
@@ -149,7 +151,7 @@ def on_policy_distribution(params: EnvParams = EnvParams()) -> np.ndarray:
 
 
 @functools.lru_cache
-def mean_episode_steps(params: EnvParams = EnvParams()) -> float:
+def mean_episode_steps(params: EnvParams | None = None) -> float:
     """The walk's expected episode length in steps (83.2 for the book's walk, the default):
     the :func:`expected_visits` summed."""
     return float(expected_visits(params).sum())
