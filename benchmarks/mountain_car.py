@@ -3,7 +3,7 @@
     python -m benchmarks.mountain_car           # the full workload
     python -m benchmarks.mountain_car --quick   # seconds, to check it runs
 
-Times :func:`rlfa.control.mountain_car.sarsa_program` with the book's tile coding
+Times :func:`rlfa.book.mountain_car_figures.sarsa_program` with the book's tile coding
 (``experiments.mountain_car``'s defaults), every run in one compiled program,
 compile time apart from run time, and writes
 ``runs/benchmark_mountain_car/<timestamp>/``: ``config.json``, ``metrics.csv``
@@ -28,7 +28,7 @@ import numpy as np
 from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import control, report, runner
-from rlfa.control import mountain_car as mc
+from rlfa.book import mountain_car_figures as mc
 from rlfa.study import cli
 
 REFERENCE_S = 33 * 60.0  # the NumPy reference code's quoted time for the full workload

@@ -31,6 +31,7 @@ import numpy as np
 from benchmarks import harness
 from benchmarks.harness import Column
 from rlfa import prediction, report, runner
+from rlfa.book import random_walk_figures as rwf
 from rlfa.study import cli
 
 
@@ -51,7 +52,7 @@ class BenchmarkConfig(harness.DevicesOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        self.check_choices("figures", prediction.random_walk.FIGURES)
+        self.check_choices("figures", rwf.FIGURES)
         self.check_counts("repeats", "reference_episodes")
 
     def effective(self) -> BenchmarkConfig:
@@ -95,10 +96,10 @@ def draw(table: dict, reference_episodes: int):
         f"Fig 9.1 only, extrapolated from {reference_episodes} episodes)", log=True)
 
 
-def run_curve(curve: prediction.Curve, seeds: int, episodes: int, log_every: int,
+def run_curve(curve: rwf.Curve, seeds: int, episodes: int, log_every: int,
               num_devices: int | None) -> runner.Results:
     """One curve of the book's figure, as ``python -m experiments.random_walk`` runs it."""
-    return runner.run(prediction.random_walk_program(curve.method, curve.feature_map),
+    return runner.run(rwf.random_walk_program(curve.method, curve.feature_map),
                       runner.stack_hparams([prediction.PredictionHParams(curve.step_size, 1.0)]),
                       seed=0, num_seeds=seeds, num_logs=episodes // log_every,
                       steps_per_log=log_every, num_devices=num_devices, progress=False)
@@ -106,8 +107,8 @@ def run_curve(curve: prediction.Curve, seeds: int, episodes: int, log_every: int
 
 def time_figure(figure: str, config: BenchmarkConfig) -> tuple[list[dict], dict]:
     """``config.repeats`` timings of ``figure``'s workload: (metrics rows, table entry)."""
-    seeds, episodes, log_every = prediction.book_workload(figure, config.quick)
-    curves = prediction.book_curves(figure)
+    seeds, episodes, log_every = rwf.book_workload(figure, config.quick)
+    curves = rwf.book_curves(figure)
     rows, compile_s, run_s = [], [], []
     for repeat in range(config.repeats):
         c = r = 0.0
@@ -148,7 +149,7 @@ def main(config: BenchmarkConfig) -> Path:
     summary = {"benchmarks": table, "repeats": config.repeats}
     if "9.1" in table:
         ref_s = numpy_reference_gradient_mc(config.reference_episodes)
-        _, fig91_episodes, _ = prediction.book_workload("9.1", config.quick)
+        _, fig91_episodes, _ = rwf.book_workload("9.1", config.quick)
         ref_full = ref_s / config.reference_episodes * fig91_episodes
         table["9.1"]["numpy_reference_s_extrapolated"] = ref_full
         table["9.1"]["speedup_vs_numpy"] = ref_full / table["9.1"]["run_s_median"]

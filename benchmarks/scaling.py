@@ -126,14 +126,15 @@ def build(workload: str, budget: int):
     """
     if workload == "random_walk":
         from rlfa import prediction
+        from rlfa.book import random_walk_figures as rwf
 
-        curve = prediction.book_curves("9.2")[0]  # semi-gradient TD(0), state aggregation
-        program = prediction.random_walk_program(curve.method, curve.feature_map)
+        curve = rwf.book_curves("9.2")[0]  # semi-gradient TD(0), state aggregation
+        program = rwf.random_walk_program(curve.method, curve.feature_map)
         hparams = prediction.PredictionHParams(curve.step_size, 1.0)
         return program, hparams, -(-budget // NUM_LOGS), 0
     if workload == "mountain_car":
         from rlfa import control
-        from rlfa.control import mountain_car as mc
+        from rlfa.book import mountain_car_figures as mc
         from rlfa.envs.mountain_car import MountainCar
 
         env = MountainCar()

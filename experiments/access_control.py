@@ -7,8 +7,8 @@ Figure 10.5).
 
 Tabular (one-hot) action values over (free servers, priority), alpha = beta = 0.01,
 epsilon = 0.1, 2 million steps of one never-ending episode per run, 10 servers that
-each free with probability 0.06 a step (:func:`rlfa.control.access_control.sarsa_program`).
-Recorded per seed (:func:`rlfa.control.access_control.learned_policies`): the learned
+each free with probability 0.06 a step (:func:`rlfa.book.access_control_figure.sarsa_program`).
+Recorded per seed (:func:`rlfa.book.access_control_figure.learned_policies`): the learned
 average reward R_bar; the exact average reward r(pi) of the epsilon-greedy policy it
 followed (what R_bar estimates) and of its greedy policy; the greedy policy (accept where
 ``q(accept) > q(reject)``; a tie rejects) and the value of the best action. The book
@@ -25,9 +25,9 @@ import numpy as np
 from rlfa import config as cfg
 from rlfa import files, report, stats
 from rlfa import hparams as hp
-from rlfa.control import access_control as ac
+from rlfa.book import access_control_figure as ac
 from rlfa.control.differential_sarsa import DifferentialHParams
-from rlfa.envs.access_control import EnvParams
+from rlfa.envs.access_control import EnvParams, policy_average_reward
 from rlfa.hparams import Flat
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 from rlfa.sweep import Sweep
@@ -109,7 +109,7 @@ def record(config: AccessControlConfig, job: Job, results) -> Record:
         majority = learned.accept[g].mean(0) > 0.5
         rec.summary[name] = {
             **labels, "num_seeds": job.num_seeds,
-            "majority_policy_average_reward": ac.policy_average_reward(majority, params),
+            "majority_policy_average_reward": policy_average_reward(majority, params),
             "majority_accept": majority.T.astype(int).tolist(),  # [priority][free servers]
             # states with a server free whose two action values are equal (never told apart)
             "tied_states_per_seed": learned.tied[g, :, 1:].sum((-2, -1)).tolist(),
@@ -131,18 +131,10 @@ def figure(run):
     import matplotlib.pyplot as plt
 
     s, a = run.summary, run.arrays
-    share, k, num_p = a["accept"][0].mean(0).T[::-1, 1:], s["num_servers"], len(s["priorities"])
-    tied = a["tied"][0].mean(0).T[::-1, 1:] > 0.5  # most seeds never told the actions apart
+    k = s["num_servers"]
     fig, (ax_p, ax_v, ax_r) = plt.subplots(1, 3, figsize=(15, 4))
-    ax_p.imshow(share, cmap="Greys", vmin=0, vmax=1, aspect="auto",
-                extent=(0.5, k + 0.5, -0.5, num_p - 0.5))
-    for (row, f), frac in np.ndenumerate(share):
-        ax_p.text(f + 1, num_p - 1 - row, "?" if tied[row, f] else "A" if frac > 0.5 else "R",
-                  ha="center", va="center", color="white" if frac > 0.5 else "black")
-    ax_p.set(xticks=range(1, k + 1), yticks=range(num_p), xlabel="number of free servers",
-             yticklabels=[f"{p:g}" for p in s["priorities"]], ylabel="priority",
-             title=f"Policy: A(ccept)/R(eject), majority of {len(a['accept'][0])} seeds\n"
-             "(shade: share of seeds accepting; ?: untried, rejected)")
+    ac.plot_policy(ax_p, a["accept"][0].mean(0), a["tied"][0].mean(0) > 0.5, s["priorities"],
+                   len(a["accept"][0]))
     for i, priority in enumerate(s["priorities"]):
         report.plot_band(ax_v, np.arange(k + 1), a["best_value"][0][:, :, i],
                          f"priority {priority:g}")

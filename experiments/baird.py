@@ -5,15 +5,13 @@
     python -m experiments.baird --num-steps 5000  # longer: the weights run away
     python -m experiments.baird --quick           # seconds, for tests
 
-Sampled, from the book's initial weights (:func:`rlfa.prediction.baird_program`):
-semi-gradient off-policy TD(0) diverges (Figure 11.2 left), residual-gradient TD
-(the true gradient of the squared TD error here) does not, and TDC drives sqrt(PBE)
-towards 0 (Figure 11.5 left). Expected, one deterministic run each
-(:func:`rlfa.prediction.expected_program`): semi-gradient DP diverges (Figure 11.2
-right), expected TDC's sqrt(PBE) goes to about 0 while sqrt(VE) does not (Figure
-11.5 right), expected emphatic TD's sqrt(VE) goes to 0 (Figure 11.6). The runner
-flags, per seed, the first logged point with a weight non-finite or beyond
-``divergence_bound``; the figure never plots a non-finite weight.
+Sampled, from the book's initial weights: semi-gradient off-policy TD(0) diverges (Figure
+11.2 left), residual-gradient TD (the true gradient of the squared TD error here) does not,
+and TDC drives sqrt(PBE) towards 0 (Figure 11.5 left). Expected, one deterministic run each:
+semi-gradient DP diverges (Figure 11.2 right), expected TDC's sqrt(PBE) goes to about 0
+while sqrt(VE) does not (Figure 11.5 right), expected emphatic TD's sqrt(VE) goes to 0
+(Figure 11.6); the programs are :mod:`rlfa.book.baird_figures`'. The runner flags, per
+seed, the first logged point with a weight non-finite or beyond ``divergence_bound``.
 """
 
 from __future__ import annotations
@@ -25,19 +23,15 @@ import numpy as np
 from rlfa import config as cfg
 from rlfa import files, prediction, stats
 from rlfa import hparams as hp
+from rlfa.book import baird_figures as bf
 from rlfa.envs import baird
 from rlfa.hparams import Flat
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 from rlfa.sweep import Sweep
 
-SAMPLED = {"semi_gradient_td": ("11.2", prediction.off_policy_semi_gradient_td0),
-           "residual_gradient_td": ("11.2", prediction.off_policy_residual_gradient_td),
-           "tdc": ("11.5", prediction.tdc)}
 # Each run's headlines: label suffix -> the final error it reports.
 HEADLINES = {"semi_gradient_dp": {"": "max |w|"}, "tdc": {"": "sqrt(PBE)", " sqrt(VE)": "sqrt(VE)"},
              "expected_tdc": {"": "sqrt(PBE)", " sqrt(VE)": "sqrt(VE)"}}
-ROWS = {"11.2": ("semi_gradient_td", "residual_gradient_td", "semi_gradient_dp"),
-        "11.5": ("tdc", "expected_tdc"), "11.6": ("expected_emphatic_td",)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +70,7 @@ class BairdConfig(StudyOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        cfg.check_choice("figure", self.figure, (*ROWS, "all"))
+        cfg.check_choice("figure", self.figure, (*bf.FIGURE_METHODS, "all"))
         for name in ("num_steps", "num_updates", "num_seeds", "log_every"):
             cfg.check_positive_int(name, getattr(self, name))
             if name in ("num_steps", "num_updates") and getattr(self, name) % self.log_every:
@@ -110,18 +104,17 @@ def jobs(config: BairdConfig):
             postfix=latest_mean("rms_ve", "sqrt(VE)"), divergence_bound=config.divergence_bound,
             grid_labels=labels, info=name)
 
-    for figure_number, names in ROWS.items():
+    for figure_number, names in bf.FIGURE_METHODS.items():
         for name in names if config.figure in (figure_number, "all") else ():
             # TDC's point is given as float32 arrays, so summary.json reports the values it ran at
             book = config.book_point(name)
             book = [hp.traced(book) if "tdc" in name else book]
-            if name in SAMPLED:
+            if name in bf.SAMPLED_AGENTS:
                 points = book if name == "tdc" else config.grid(config.hparams)
-                program = prediction.baird_program(SAMPLED[name][1](baird.features()),
-                                                   baird.features(), config.log_every)
-                yield job(name, program, points, config.num_seeds, config.num_steps, "steps")
+                yield job(name, bf.sampled_program(name, config.log_every), points,
+                          config.num_seeds, config.num_steps, "steps")
             else:
-                yield job(name, prediction.expected_program(name), book,
+                yield job(name, bf.expected_program(name), book,
                           1, config.num_updates, "sweeps" if "dp" in name else "updates")
 
 
@@ -139,7 +132,7 @@ def record(config: BairdConfig, job: Job, results) -> Record:
                 task="Baird")
         at = results.diverged_at[g]
         rec.summary[name] = {
-            "figure": next(f for f, names in ROWS.items() if method in names), "unit": job.unit,
+            "figure": bf.figure_of(method), "unit": job.unit,
             "hparams": {k: float(v) for k, v in job.hparams[g]._asdict().items()},
             "diverged_seeds": np.flatnonzero(at >= 0).tolist(),
             "per_seed": [{"seed": s, "diverged": bool(a >= 0),
@@ -162,17 +155,10 @@ def record(config: BairdConfig, job: Job, results) -> Record:
 
 
 def panel(ax, run, name):
-    """A run's weights (a sampled method's first seed, like the book's single run) and, for
-    TDC and emphatic TD, its errors as the book draws them."""
+    """A run's weights and errors (a sampled method's first seed, like the book's single run)."""
     entry, w = run.summary["methods"][name], run.arrays[f"{name}_w"][0]
-    x = run.summary["log_every"] * np.arange(1, len(w) + 1)
-    for i in range(w.shape[-1]):
-        finite = np.isfinite(w[:, i])  # a diverged weight is not drawn past overflow
-        ax.plot(x[finite], w[finite, i], label=f"w{i + 1}", lw=1)
-    if "tdc" in name or "emphatic" in name:
-        ax.plot(x, run.arrays[f"{name}_rms_ve"][0], "k", lw=2, label="sqrt(VE)")
-    if "tdc" in name:
-        ax.plot(x, run.arrays[f"{name}_rms_pbe"][0], "k--", lw=2, label="sqrt(PBE)")
+    bf.plot_weights(ax, name, run.summary["log_every"] * np.arange(1, len(w) + 1), w,
+                    run.arrays[f"{name}_rms_ve"][0], run.arrays[f"{name}_rms_pbe"][0])
     at = entry["per_seed"][0]["diverged_at"]
     hp = ", ".join(f"{'alpha' if k == 'step_size' else k}={v:g}"
                    for k, v in entry["hparams"].items() if k != "gamma")
@@ -187,7 +173,8 @@ def figure(run):
     sampled and expected), 11.6 (expected emphatic TD)."""
     import matplotlib.pyplot as plt
 
-    rows = [[n for n in names if n in run.summary["methods"]] for names in ROWS.values()]
+    rows = [[n for n in names if n in run.summary["methods"]]
+            for names in bf.FIGURE_METHODS.values()]
     rows = [r for r in rows if r] or [list(run.summary["methods"])]  # a sweep: its points
     ncols = max(map(len, rows))
     fig, axes = plt.subplots(len(rows), ncols, figsize=(5.5 * ncols, 4 * len(rows)),

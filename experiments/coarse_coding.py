@@ -4,44 +4,24 @@
     python -m experiments.coarse_coding --quick  # seconds, for tests
 
 Linear SGD (eq. 9.7) learns a square wave on [0, 2) from uniform samples, with 50
-intervals of each width as features (:mod:`rlfa.features.coarse_coding`); every width
-and seed in one program. Headlines: RMS error vs the wave per width and example count.
+intervals of each width as features (:func:`rlfa.book.coarse_coding_figure.program`); every
+width and seed in one program. Headlines: RMS error vs the wave per width and example count.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from rlfa import config as cfg
 from rlfa import files, stats, sweep
 from rlfa import hparams as hp
-from rlfa.features import coarse_coding_1d, interval_features, linear_value, normalized_sgd_step
-from rlfa.hparams import Positive
+from rlfa.book.coarse_coding_figure import HIGH, LOW, X_EVAL, HParams, program, square_wave
+from rlfa.features import coarse_coding_1d
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 from rlfa.sweep import Sweep
-from rlfa.types import Program
-
-LOW, HIGH, NUM_POINTS = 0.0, 2.0, 200  # the domain; midpoints of 200 cells are the error grid
-X_EVAL = LOW + (np.arange(NUM_POINTS) + 0.5) * (HIGH - LOW) / NUM_POINTS
-
-
-def square_wave(x):
-    """The desired function: 1 on (0.5, 1.5), 0 elsewhere on [0, 2)."""
-    return ((x > 0.5) & (x < 1.5)).astype(jnp.result_type(float))
-
-
-class HParams(NamedTuple):
-    """Linear SGD's traced hyperparameters on the square wave (S&B Example 9.3)."""
-
-    step_size: Positive
-    """alpha times the number of active features, > 0 (the book: 0.2)."""
-    width: Positive
-    """Interval length > 0, at most the domain's 2 (traced: the shapes do not depend on it)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,33 +78,12 @@ def points(config: CoarseCodingConfig) -> list[HParams]:
     return out
 
 
-def program(config: CoarseCodingConfig) -> Program:
-    """One run's carry: the weights, the index of the next logged count, the run's key."""
-    bounds = jnp.asarray((0,) + config.example_counts, jnp.int32)
-    x_eval, y_eval = jnp.asarray(X_EVAL), square_wave(jnp.asarray(X_EVAL))
-
-    def phi(x, hp):
-        return interval_features(x, hp.width, LOW, HIGH, config.num_features)
-
-    def step(c, hp):  # on to the next logged count; example i's x from its own key, so
-        def example(i, w):  # logging at other counts changes nothing
-            x = jax.random.uniform(jax.random.fold_in(c[2], i), (), minval=LOW, maxval=HIGH)
-            return normalized_sgd_step(w, phi(x, hp), square_wave(x), hp.step_size)
-        return jax.lax.fori_loop(bounds[c[1]], bounds[c[1] + 1], example, c[0]), c[1] + 1, c[2]
-
-    def log(c, hp):
-        values = jax.vmap(lambda x: linear_value(c[0], phi(x, hp)))(x_eval)
-        return {"values": values, "rms_error": jnp.sqrt(jnp.mean((values - y_eval) ** 2))}
-
-    return Program(lambda key, hp: (jnp.zeros(config.num_features), jnp.int32(0), key),
-                   step, log, weights=lambda c: c[0])
-
-
 def jobs(config: CoarseCodingConfig):
     grid = points(config)
-    yield Job("coarse coding", program(config), grid, config.num_seeds,
-              len(config.example_counts), 1, log_x=np.asarray(config.example_counts),
-              unit="examples", postfix=latest_mean("rms_error", "RMS error"),
+    counts = config.example_counts
+    yield Job("coarse coding", program(counts, config.num_features), grid, config.num_seeds,
+              len(counts), 1, log_x=np.asarray(counts), unit="examples",
+              postfix=latest_mean("rms_error", "RMS error"),
               grid_labels=[{"width": float(p.width), "step_size": float(p.step_size)}
                            for p in grid])
 

@@ -37,19 +37,18 @@ The default workload is the paper's, 5 million frames per seed (one update per
 frame: about 45 MFLOP each), for 30 seeds, 4 rungs and 5 games: a GPU/TPU workload
 (on a 2-core CPU about 1,100 learning frames per second for one seed and 290 per
 seed for 8, so 1.3 hours per seed alone and 5 hours for 8: ``python -m
-benchmarks.minatar`` measures it beside the original PyTorch code). The figure draws, per game, each rung's training-return
-curve (the last 100 episodes' mean, against frames) with a 95% bootstrap band over
-seeds, as the paper's Figure 2, and the greedy return below it.
+benchmarks.minatar`` measures it beside the original PyTorch code). The figure draws, per
+game, each rung's training-return curve (the last 100 episodes' mean, against frames) with
+a 95% bootstrap band over seeds, as the paper's Figure 2, and the greedy return below it
+(:func:`rlfa.minatar_study.plot_game`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from rlfa import config as cfg
-from rlfa import dqn_study, files, report, stats
+from rlfa import dqn_study, minatar_study
 from rlfa.control.dqn import DQNConfig, DQNHParams
 from rlfa.control.dqn.minatar_paper import (
     GAMES,
@@ -68,19 +67,6 @@ NUM_LOGS = 100
 # --quick: the first game, its first two rungs, 2,000 frames, a small replay (each rung
 # compiles a CNN program: tens of seconds on a small CPU).
 QUICK_FRAMES = 2_000
-
-
-def metric(window: int) -> str:
-    """The headline metric's name: the paper's, with its window of episodes (100)."""
-    return f"mean return of the last {window} training episodes"
-
-
-def quick_dqn(dqn: DQNConfig) -> DQNConfig:
-    """A tiny version of ``dqn`` for ``--quick``: small replay and warm-up, short schedules,
-    two greedy episodes of at most 100 frames."""
-    return dataclasses.replace(
-        dqn, buffer_capacity=1_000, warmup_steps=500, target_period=100,
-        epsilon_decay_steps=1_000, num_eval_episodes=2, eval_max_steps=100)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +132,7 @@ class MinAtarConfig(StudyOptions):
             return dataclasses.replace(self, frames=self.frames or PAPER_FRAMES,
                                        num_logs=self.num_logs or NUM_LOGS)
         return dataclasses.replace(self, games=self.games[:1], rungs=self.rungs[:2],
-                                   dqn=quick_dqn(self.dqn),
+                                   dqn=minatar_study.quick_dqn(self.dqn),
                                    num_seeds=min(self.num_seeds, 2),
                                    frames=self.frames or QUICK_FRAMES,
                                    num_logs=self.num_logs or 2, quick=False)
@@ -161,30 +147,9 @@ def jobs(config: MinAtarConfig):
 
 
 def record(config: MinAtarConfig, job: Job, results) -> Record:
-    env, rec, rungs = job.info.env, Record(), {}
-    game, rung = job.name.split(": ", 1)
-    recent = results.metrics["recent_train_return"]  # [grid, seed, log]
-    episodes = results.metrics["train_episodes"]
-    for run, point in zip(dqn_study.runs(job, results), job.info.labels):
-        name = dqn_study.point_name(rung, point)
-        summary = dqn_study.run_summary(run, env)
-        greedy_head = summary.pop("headline")
-        final = recent[run.point, :, -1]
-        rec.headlines[f"{game}: {name}"] = stats.headline(
-            metric(config.dqn.train_return_window), final, higher_is_better=True, task=env)
-        rec.headlines[f"{game}: {name}, greedy"] = greedy_head
-        summary.update(recent_train_return_per_seed=final.tolist(),
-                       train_return_window=config.dqn.train_return_window,
-                       train_episodes_per_seed=episodes[run.point, :, -1].tolist())
-        rungs[name] = summary
-        curves = {"recent_train_return": recent[run.point], "greedy_return": run.greedy}
-        for key, curve in curves.items():
-            rec.arrays[f"{game}: {name} {key}"] = curve
-        rec.arrays[f"{game}: {name} env_steps"] = run.env_steps
-        rec.rows += files.metric_rows({k: v[None] for k, v in curves.items()},
-                                      [{"game": game, "rung": rung, **point}], "env_steps",
-                                      run.env_steps)
-    rec.summary = {"games": {game: rungs}, "num_seeds": job.num_seeds,
+    rec, runs = minatar_study.record_rung(job, results, config.dqn.train_return_window)
+    game = job.name.split(": ", 1)[0]
+    rec.summary = {"games": {game: runs}, "num_seeds": job.num_seeds,
                    "protocol": config.protocol, "frames": config.frames,
                    "envs": {game: env_name(game, config.protocol)}}
     return rec
@@ -192,7 +157,6 @@ def record(config: MinAtarConfig, job: Job, results) -> Record:
 
 def figure(run):
     import matplotlib.pyplot as plt
-
     from matplotlib.ticker import FuncFormatter
 
     games = run.summary["games"]
@@ -200,20 +164,9 @@ def figure(run):
                                  else f"{x / 1e3:g}k")
     fig, axes = plt.subplots(2, len(games), figsize=(5 * len(games), 7.5), squeeze=False,
                              sharex="col")
-    for col, (game, rungs) in enumerate(games.items()):
-        for name in rungs:
-            x = run.arrays[f"{game}: {name} env_steps"]
-            for row, key in enumerate(("recent_train_return", "greedy_return")):
-                curve = run.arrays[f"{game}: {name} {key}"]
-                if np.isfinite(curve).any():
-                    report.plot_band(axes[row, col], x, curve, name)
-        window = next(iter(rungs.values()))["train_return_window"]
-        axes[0, col].set(title=run.summary["envs"][game],
-                         ylabel=f"training return, last {window} episodes")
-        axes[1, col].set(xlabel="frames per seed", ylabel="greedy return")
+    for col, (game, runs) in enumerate(games.items()):
+        minatar_study.plot_game(axes[:, col], run.arrays, game, runs, run.summary["envs"][game])
         axes[1, col].xaxis.set_major_formatter(frames_label)
-        for ax in axes[:, col]:
-            ax.legend(fontsize=8)
     fig.suptitle(f"MinAtar: DQN and its ablations ({run.summary['num_seeds']} seeds each; "
                  "mean, 95% bootstrap CI)")
     return fig

@@ -5,7 +5,7 @@
     python -m experiments.mountain_car --quick            # seconds, for tests
 
 8 tilings of 8x8 tiles, step size alpha/8, epsilon = 0 (zero weights are optimistic),
-undiscounted; one program per figure (:func:`rlfa.control.mountain_car.sarsa_program`).
+undiscounted; one program per figure (:func:`rlfa.book.mountain_car_figures.sarsa_program`).
 Greedy agents can get stuck, so episodes are cut at ``max_episode_steps`` (a truncation
 that still bootstraps); the summary counts the episodes that hit the cap.
 """
@@ -17,9 +17,9 @@ import dataclasses
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import control, files, stats, sweep
+from rlfa import control, stats, sweep
 from rlfa import hparams as hp
-from rlfa.control import mountain_car as mc
+from rlfa.book import mountain_car_figures as mc
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 from rlfa.sweep import Sweep
 
@@ -60,14 +60,14 @@ class MountainCarConfig(StudyOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        cfg.check_choice("figure", self.figure, ("all",) + mc.FIGURES)
+        cfg.check_choice("figure", self.figure, ("all",) + mc.SARSA_FIGURES)
         cfg.check_choice("next_action", self.next_action, control.sarsa.NEXT_ACTION_CHOICES)
         cfg.check_nonempty("alphas", self.alphas)
         for name in ("num_seeds", "num_episodes", "num_tilings", "tiles_per_dim",
                      "max_episode_steps", "block_steps"):
             if getattr(self, name) is not None:  # num_seeds None: the book's
                 cfg.check_positive_int(name, getattr(self, name))
-        for figure in mc.FIGURES:
+        for figure in mc.SARSA_FIGURES:
             grid(self, figure)  # checks every point against the declared bounds
         self.features()  # checks the tiled box
 
@@ -140,15 +140,11 @@ def record(config: MountainCarConfig, job: Job, results) -> Record:
                           **stats.episode_summary(lengths[g], final.truncated[g],
                                                   (1, 10, 100, 500)),
                           "diverged_seeds": np.flatnonzero(results.diverged_at[g] >= 0).tolist()}
-        rec.headlines[f"Fig 10.2: {key}"] = stats.headline(
-            f"mean steps per episode over {num_episodes} episodes", lengths[g].mean(-1),
-            higher_is_better=False, task="MountainCar")
+        rec.headlines[f"Fig 10.2: {key}"] = mc.steps_headline(lengths[g])
     rec.summary = {"figures": {"10.2": {"per_alpha": per_alpha, **common,
                                         "max_env_steps_per_run": int(final.steps.max()),
                                         "num_devices": results.num_devices}}}
-    rec.rows = files.metric_rows({"steps": lengths},
-                                 [{"figure": "10.2", **label} for label in job.grid_labels],
-                                 "episode", np.arange(1, num_episodes + 1))
+    rec.rows = mc.steps_rows(lengths, "10.2", job.grid_labels)
     return rec
 
 
@@ -160,11 +156,8 @@ def figure(run):
     panels = len(snapshots) + ("10.2" in figures)
     fig, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 3.4), squeeze=False)
     for ax, cost, episode in zip(axes[0], arrays.get("cost_to_go_10_1", []), snapshots):
-        pos, vel = arrays["cost_to_go_positions"], arrays["cost_to_go_velocities"]
-        im = ax.imshow(cost.T, origin="lower", aspect="auto", cmap="viridis",
-                       extent=(pos[0], pos[-1], vel[0], vel[-1]))
-        ax.set(title=f"Episode {episode}", xlabel="position", ylabel="velocity")
-        fig.colorbar(im, ax=ax, label="-max_a q")
+        mc.plot_cost_to_go(ax, cost, arrays["cost_to_go_positions"],
+                           arrays["cost_to_go_velocities"], episode)
     if "10.2" in figures:
         mc.plot_steps_per_episode(axes[0][-1], arrays["steps_10_2"],
                                   list(figures["10.2"]["per_alpha"]), "10.2")

@@ -24,23 +24,24 @@ from __future__ import annotations
 
 import dataclasses
 
-import jax
 import numpy as np
 
 from rlfa import config as cfg
-from rlfa import files, prediction, report, stats, sweep
+from rlfa import files, prediction, stats, sweep
 from rlfa import hparams as hp
+from rlfa.book.n_step_td_figures import (
+    FEATURES,
+    GRID,
+    QUICK_GRID,
+    WORKLOAD,
+    lstd_fixed_point,
+    plot_grid,
+    plot_lstd,
+    record_grid,
+)
 from rlfa.envs import random_walk as rw
-from rlfa.features import dense, state_aggregation
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 from rlfa.sweep import Sweep
-
-FEATURES = state_aggregation(1000, 50)
-# alpha: the book's 0..1 in steps of 0.05, and below 0.05, where n >= 32 does best.
-GRID = {"n": tuple(str(2 ** k) for k in range(10)),
-        "step_size": ("0.01", "0.02", "0.03", *(f"{a / 20:g}" for a in range(1, 21)))}
-QUICK_GRID = {"n": ("1", "4", "512"), "step_size": ("0.1", "0.4", "1")}
-WORKLOAD = {"9.2-right": (100, 10, 1), "lstd": (30, 1000, 10)}  # seeds, episodes, log every
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,8 +105,8 @@ class NStepTDConfig(StudyOptions):
 
 
 def jobs(config: NStepTDConfig):
-    common = {"max_episode_steps": config.max_episode_steps,
-              "obs_example": rw.all_observations()[0], "log": prediction.rms_value_error_fn(FEATURES)}
+    common = {"max_episode_steps": config.max_episode_steps, "obs_example":
+              rw.all_observations()[0], "log": prediction.rms_value_error_fn(FEATURES)}
     for figure in WORKLOAD if config.figure == "all" else (config.figure,):
         seeds, episodes, every = config.workload(figure)
         x = every * np.arange(1, episodes // every + 1)
@@ -127,38 +128,12 @@ def jobs(config: NStepTDConfig):
                       **run, grid_labels=[{"figure": "lstd", "config": c} for c in labels])
 
 
-def record_grid(job: Job, err: np.ndarray, ok: np.ndarray) -> Record:
-    """Figure 9.2 right: per (n, gamma) the best alpha's runs as a headline; the whole grid."""
-    scores, rec = np.where(ok, err.mean(-1), np.nan), Record()  # [grid, seed]
-    mean, low, high = stats.bootstrap_band(scores.T)
-    grid = [{**p, "mean": m, "ci95": [lo, hi], "nonfinite_runs": int((~o).sum())}
-            for p, m, lo, hi, o in zip(job.grid_labels, mean, low, high, ok)]
-    for n, gamma in sorted({(p["n"], p["gamma"]) for p in grid}):
-        ids = [g for g, p in enumerate(grid) if (p["n"], p["gamma"]) == (n, gamma)]
-        best = min(ids, key=lambda g: np.inf if grid[g]["nonfinite_runs"] else mean[g])
-        rec.headlines[f"9.2-right: n={n:g}, gamma={gamma:g} (best alpha="
-                      f"{grid[best]['step_size']:g})"] = stats.headline(
-            f"sqrt(VE) averaged over the first {err.shape[-1]} episodes", scores[best],
-            higher_is_better=False, task="RandomWalk1000")
-    rec.summary = {"9.2-right": {"grid": grid, "num_seeds": err.shape[1]}}
-    rec.arrays = {"9.2-right scores": scores, **{f"9.2-right {k}": np.array(
-        [p[k] for p in grid]) for k in ("n", "step_size", "gamma")}}
-    rec.rows = files.metric_rows({"rms_error": scores[..., None]}, [  # one row per run
-        {"figure": "9.2-right", "config": f"n={p['n']:g}, alpha={p['step_size']:g}, gamma="
-         f"{p['gamma']:g}, mean over episodes 1-{err.shape[-1]}"} for p in grid],
-        "episodes", np.array([err.shape[-1]]))
-    return rec
-
-
 def record(config: NStepTDConfig, job: Job, results) -> Record:
     err = results.metrics["rms_error"]
     ok = np.isfinite(err).all(-1) & (results.diverged_at < 0)  # [grid, seed]: flagged runs
     if job.info == "9.2-right":
         return record_grid(job, err, ok)
-    phi = prediction.all_state_features(FEATURES, rw.all_observations())
-    x = np.asarray(jax.vmap(dense, (0, None))(phi, FEATURES.num_features), np.float64)
-    fixed = prediction.fixed_point_errors(prediction.FiniteMDP(
-        x, rw.on_policy_distribution(), *rw.transition_matrix()), rw.true_values(), 1.0)
+    fixed = lstd_fixed_point()
     rec, episodes = Record(summary={"lstd": {"sqrt_ve": fixed}}), results.metrics["episodes"][0, 0]
     for g, label in enumerate(p["config"] for p in job.grid_labels):
         final = np.where(ok[g], err[g, :, -1], np.nan)
@@ -183,27 +158,11 @@ def figure(run):
     fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 5), squeeze=False)
     for ax, panel in zip(axes[0], panels):
         if panel == "9.2-right":
-            a, scores = run.arrays, run.arrays["9.2-right scores"]
-            for n, gamma in sorted(set(zip(a["9.2-right n"], a["9.2-right gamma"]))):
-                ids = np.flatnonzero((a["9.2-right n"] == n) & (a["9.2-right gamma"] == gamma))
-                ids = ids[np.argsort(a["9.2-right step_size"][ids])]
-                alpha, label = a["9.2-right step_size"][ids], f"n={n:g}" + (
-                    f", gamma={gamma:g}" if len(set(a["9.2-right gamma"])) > 1 else "")
-                report.plot_band(ax, alpha, scores[ids].T, label, lw=1.2, marker=".")
-                bad = ~np.isfinite(scores[ids]).all(1)
-                ax.plot(alpha[bad], np.full(bad.sum(), 0.6), "kx", ms=8)
-            ax.axhline(0.55, color="0.6", ls=":", lw=1, label="top of the book's axis")
-            ax.set(xlabel="alpha", ylabel="sqrt(VE) averaged over the first episodes",
-                   title=f"Figure 9.2 right ({scores.shape[1]} runs; x: a run non-finite)")
+            plot_grid(ax, run.arrays)
         else:
-            episodes, fixed = run.arrays["lstd episodes"], run.summary["lstd"]["sqrt_ve"]
-            names = [k.removeprefix("lstd ") for k in run.arrays if k.startswith("lstd ")]
-            for name in (n for n in names if n != "episodes"):
-                report.plot_band(ax, episodes, run.arrays[f"lstd {name}"], name, lw=1.2)
-            ax.axhline(fixed["td_fixed_point"], color="k", ls="--", lw=1, label="TD fixed point")
-            ax.axhline(fixed["best"], color="k", ls=":", lw=1, label="min VE (best w)")
-            ax.set(xlabel="episodes", ylabel="sqrt(VE)", ylim=(0, None),
-                   title=f"LSTD beside TD(0), 20 groups ({len(run.arrays[f'lstd {name}'])} runs)")
+            plot_lstd(ax, run.arrays["lstd episodes"], {
+                k.removeprefix("lstd "): v for k, v in run.arrays.items()
+                if k.startswith("lstd ") and k != "lstd episodes"}, run.summary["lstd"]["sqrt_ve"])
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -4,8 +4,9 @@
     python -m experiments.random_walk --figure 9.2 --num-seeds 10 --sweep.step-size 1e-4 2e-4
     python -m experiments.random_walk --quick          # seconds, for tests
 
-Each curve (:func:`rlfa.prediction.book_curves`: an agent, its features) is one compiled
-program over its seeds and swept hyperparameters; the error is sqrt(VE) (eq. 9.1).
+Each curve (:func:`rlfa.book.random_walk_figures.book_curves`: an agent, its features) is
+one compiled program over its seeds and swept hyperparameters; the error is sqrt(VE)
+(eq. 9.1).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from rlfa import config as cfg
 from rlfa import files, prediction, report, stats
+from rlfa.book import random_walk_figures as rwf
 from rlfa.envs import random_walk as rw
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 from rlfa.sweep import Sweep
@@ -30,7 +32,8 @@ class RandomWalkConfig(StudyOptions):
     figure: str = "all"
     """Which figure: 9.1, 9.2, 9.5, 9.10, or all."""
     num_seeds: int | None = None
-    """Independent runs per configuration (default: the book's, 1 for 9.1/9.2 and 30 for 9.5/9.10)."""
+    """Independent runs per configuration (default: the book's, 1 for 9.1/9.2 and 30 for
+    9.5/9.10)."""
     num_episodes: int | None = None
     """Episodes per run (default: the book's, 100,000 for 9.1/9.2 and 5,000 for 9.5/9.10)."""
     max_episode_steps: int = 2000
@@ -42,7 +45,7 @@ class RandomWalkConfig(StudyOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        cfg.check_choice("figure", self.figure, ("all",) + prediction.random_walk.FIGURES)
+        cfg.check_choice("figure", self.figure, ("all",) + rwf.FIGURES)
         for name in ("num_seeds", "num_episodes"):  # None: the book's
             if getattr(self, name) is not None:
                 cfg.check_positive_int(name, getattr(self, name))
@@ -50,15 +53,15 @@ class RandomWalkConfig(StudyOptions):
 
 
 def jobs(config: RandomWalkConfig):
-    figures = prediction.random_walk.FIGURES if config.figure == "all" else (config.figure,)
+    figures = rwf.FIGURES if config.figure == "all" else (config.figure,)
     for figure in figures:
-        num_seeds, num_episodes, every = prediction.book_workload(
+        num_seeds, num_episodes, every = rwf.book_workload(
             figure, config.quick, config.num_seeds, config.num_episodes)
         log_x = every * np.arange(1, num_episodes // every + 1)
-        for curve in prediction.book_curves(figure):
+        for curve in rwf.book_curves(figure):
             points = config.grid(prediction.PredictionHParams(curve.step_size, 1.0),
                                  structural=STRUCTURAL)
-            program = prediction.random_walk_program(
+            program = rwf.random_walk_program(
                 curve.method, curve.feature_map, first_visit=config.first_visit,
                 max_episode_steps=config.max_episode_steps)
             yield Job(f"Fig {figure} {curve.label}", program, points, num_seeds, len(log_x),

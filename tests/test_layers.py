@@ -14,16 +14,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 
+# Layers 2 (running), 3 (results) and 4 (studies: their options and jobs, the book's figure
+# programs, workloads and figure helpers, DQN's and MinAtar's), each importing only the
+# layers below; the entry points (experiments, benchmarks) stand above them all.
+RUNNING = ("rlfa.runner", "rlfa.checkpoint", "rlfa.devices", "rlfa.files")
+RESULTS = ("rlfa.stats", "rlfa.report", "rlfa.compare", "rlfa.logger")
+STUDIES = ("rlfa.study", "rlfa.book", "rlfa.dqn_study", "rlfa.minatar_study")
+ENTRY_POINTS = ("experiments", "benchmarks")
 # Layer 1: the algorithms, and what they never import: how they are run, where their
 # results are written, how those are summarised and drawn, the studies.
 ALGORITHMS = ("rlfa.features", "rlfa.envs", "rlfa.targets", "rlfa.prediction", "rlfa.control",
               "rlfa.backprop", "rlfa.nets", "rlfa.replay")
 NOT_FOR_ALGORITHMS = ("rlfa.runner", "rlfa.checkpoint", "rlfa.files", "rlfa.stats",
-                      "rlfa.report", "rlfa.compare", "rlfa.logger", "rlfa.study")
-# Layers 2 (running), 3 (results) and 4 (studies), each importing only the layers below.
-RUNNING = ("rlfa.runner", "rlfa.checkpoint", "rlfa.devices", "rlfa.files")
-RESULTS = ("rlfa.stats", "rlfa.report", "rlfa.compare", "rlfa.logger")
-STUDIES = ("rlfa.study",)
+                      "rlfa.report", "rlfa.compare", "rlfa.logger", *STUDIES)
 
 
 def modules() -> dict[str, tuple[Path, bool]]:
@@ -62,6 +65,17 @@ def import_graph() -> dict[str, set[str]]:
                     targets.add(full if full in known else resolve(source))
         graph[name] = {t for t in targets if t is not None and t != name}
     return graph
+
+
+def absolute_imports(path: Path) -> set[str]:
+    """The modules ``path`` imports by absolute name, wherever the import stands."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.add(node.module or "")
+    return names
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -128,3 +142,16 @@ def test_algorithms_never_import_running_results_or_studies():
 def test_running_imports_no_results_and_results_no_studies():
     bad = violations(RUNNING, RESULTS + STUDIES) + violations(RESULTS, STUDIES)
     assert not bad, "imports from a layer above:\n" + "\n".join(bad)
+
+
+def test_every_module_the_rules_name_exists():
+    """A module renamed or moved must not leave a rule that no longer checks anything."""
+    graph = import_graph()
+    named = ALGORITHMS + RUNNING + RESULTS + STUDIES
+    assert [p for p in named if not any(within(m, (p,)) for m in graph)] == []
+
+
+def test_no_module_of_rlfa_imports_an_entry_point():
+    bad = [f"{name} -> {target}" for name, (path, _) in sorted(modules().items())
+           for target in sorted(absolute_imports(path)) if within(target, ENTRY_POINTS)]
+    assert not bad, "rlfa importing the studies or benchmarks that run it:\n" + "\n".join(bad)

@@ -2,10 +2,10 @@
 
 One course algorithm per module: :mod:`~rlfa.control.sarsa`,
 :mod:`~rlfa.control.n_step_sarsa`, :mod:`~rlfa.control.q_learning`,
-:mod:`~rlfa.control.tabular_q`; what the linear ones share (hyperparameters,
-weights, action values) is :mod:`~rlfa.control.linear_values`; the loop that runs them is
-:mod:`~rlfa.control.episodes`, and Sutton & Barto's Mountain Car program
-:mod:`~rlfa.control.mountain_car`. Deep Q-learning is the package
+:mod:`~rlfa.control.tabular_q`, :mod:`~rlfa.control.differential_sarsa`; what the linear
+ones share (hyperparameters, weights, action values) is :mod:`~rlfa.control.linear_values`;
+the loop that runs them is :mod:`~rlfa.control.episodes`. The book's figures that run them
+(Mountain Car's, access control's) are :mod:`rlfa.book`'s. Deep Q-learning is the package
 :mod:`~rlfa.control.dqn` (imported by name: it brings flax, optax and a replay
 buffer), with fixed Q-targets in :mod:`~rlfa.control.target_network` and epsilon
 schedules in :mod:`~rlfa.control.schedules`.

@@ -16,9 +16,16 @@ automatic reset, ``truncated`` from the time limit, ``info["final_observation"]`
 It takes :func:`transition_noise_size` ``= 2 * noise_size`` uniforms: the step's, then the
 automatic reset's, so the state an episode restarts in is independent of where
 the previous one ended (as gymnax's split key makes it).
+
+A Markov reward process (no actions: a policy fixed inside it, as policy evaluation
+needs) is written the same way as :class:`NoiseDynamics`, which
+:mod:`rlfa.prediction.episodes` runs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -98,3 +105,23 @@ def step_with_noise(env, state, action, noise: jax.Array, params):
     obs = jax.tree.map(lambda x, y: jax.lax.select(done, x, y), obs_re, obs_st)
     info = {**info, "terminated": terminated, "truncated": truncated, "final_observation": obs_st}
     return obs, state, reward, terminated, truncated, info
+
+
+class NoiseDynamics(NamedTuple):
+    """An episodic Markov reward process driven by exogenous noise.
+
+    Attributes:
+      reset: ``key -> state``: the start state.
+      observe: ``state -> obs``.
+      sample_noise: ``(key, n) -> noise [n, ...]``: n steps' randomness.
+      transition: ``(state, noise_t) -> (state, obs, reward, terminated)``.
+      state_index: ``obs -> int32 []`` in ``[0, num_states)`` (first-visit MC).
+      num_states: number of non-terminal states.
+    """
+
+    reset: Callable[[jax.Array], Any]
+    observe: Callable[[Any], jax.Array]
+    sample_noise: Callable[[jax.Array, int], jax.Array]
+    transition: Callable[[Any, jax.Array], tuple]
+    state_index: Callable[[jax.Array], jax.Array]
+    num_states: int

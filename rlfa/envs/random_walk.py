@@ -14,6 +14,7 @@ is the same two functions, so both paths follow one dynamics.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -22,6 +23,7 @@ import numpy as np
 from flax import struct
 from gymnax.environments import environment, spaces
 
+from rlfa.envs.noise import NoiseDynamics
 from rlfa.envs.registry import register
 
 
@@ -130,17 +132,29 @@ def true_values(params: EnvParams = EnvParams()) -> np.ndarray:
     return np.linalg.solve(np.eye(len(r)) - P, r)
 
 
-def on_policy_distribution(params: EnvParams = EnvParams()) -> np.ndarray:
-    """The on-policy distribution mu (S&B eq. 9.2-9.3), float64 ``[num_states]``.
-
-    Expected visits per episode eta solve ``eta = h + P^T eta`` with h the start
-    distribution; mu is eta normalised.
-    """
+def expected_visits(params: EnvParams | None = None) -> np.ndarray:
+    """Expected visits to each state per episode, float64 ``[num_states]``: eta solves
+    ``eta = h + P^T eta`` with h the start distribution (S&B eq. 9.2); by default the
+    book's walk."""
+    params = params or EnvParams()
     P, _ = transition_matrix(params)
     h = np.zeros(params.num_states)
     h[params.start_state - 1] = 1.0
-    eta = np.linalg.solve(np.eye(len(h)) - P.T, h)
+    return np.linalg.solve(np.eye(len(h)) - P.T, h)
+
+
+def on_policy_distribution(params: EnvParams = EnvParams()) -> np.ndarray:
+    """The on-policy distribution mu (S&B eq. 9.3), float64 ``[num_states]``: the
+    :func:`expected_visits` normalised."""
+    eta = expected_visits(params)
     return eta / eta.sum()
+
+
+@functools.lru_cache
+def mean_episode_steps(params: EnvParams | None = None) -> float:
+    """The walk's expected episode length in steps (83.2 for the book's walk, the default):
+    the :func:`expected_visits` summed."""
+    return float(expected_visits(params).sum())
 
 
 def _make() -> Any:
@@ -150,9 +164,8 @@ def _make() -> Any:
 register("RandomWalk1000", _make)
 
 
-def dynamics(params: EnvParams = EnvParams()):
-    """The walk as :class:`rlfa.prediction.episodes.NoiseDynamics` (noise = the jumps)."""
-    from rlfa.prediction.episodes import NoiseDynamics
+def dynamics(params: EnvParams = EnvParams()) -> NoiseDynamics:
+    """The walk as :class:`~rlfa.envs.noise.NoiseDynamics` (noise = the jumps)."""
 
     def step(position, jump):
         nxt, reward, terminated = transition(position, jump, params.num_states)

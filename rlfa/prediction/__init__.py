@@ -13,23 +13,18 @@
 * :mod:`~rlfa.prediction.emphatic_td`: one-step emphatic TD in expectation (§11.8, Figure 11.6);
 * :mod:`~rlfa.prediction.base`: what they share (hyperparameters, weights);
 * :mod:`~rlfa.prediction.episodes`: the episodic loop that runs them;
-* :mod:`~rlfa.prediction.value_error`: sqrt(VE), the error they are measured by (eq. 9.1);
-* :mod:`~rlfa.prediction.random_walk`: the book's chapter 9 curves on the 1000-state walk;
-* :mod:`~rlfa.prediction.baird`: chapter 11's sampled and expected runs on Baird's
-  counterexample.
+* :mod:`~rlfa.prediction.value_error`: sqrt(VE), the error they are measured by (eq. 9.1).
+
+The book's figures that run them (the random walk's, Baird's) are :mod:`rlfa.book`'s.
 """
 
-from rlfa.prediction.baird import EXPECTED_UPDATES, baird_program, expected_program
 from rlfa.prediction.base import LinearState, PredictionHParams, value
 from rlfa.prediction.emphatic_td import (
-    BairdEmphaticCurves,
-    baird_expected_emphatic_td,
     expected_emphatic_td_trajectory,
     expected_emphatic_td_update,
 )
 from rlfa.prediction.episodes import (
     EpisodicCarry,
-    NoiseDynamics,
     StepCarry,
     episodic_prediction,
     rollout,
@@ -41,10 +36,8 @@ from rlfa.prediction.gradient_mc import (
     online_gradient_monte_carlo,
 )
 from rlfa.prediction.gradient_td import (
-    BairdTDCCurves,
     TDCHParams,
     TDCState,
-    baird_expected_tdc,
     expected_tdc_trajectory,
     expected_tdc_update,
     mdp_rms_value_error,
@@ -69,18 +62,8 @@ from rlfa.prediction.off_policy import (
     off_policy_residual_gradient_td,
     off_policy_semi_gradient_td0,
 )
-from rlfa.prediction.random_walk import (
-    Curve,
-    book_curves,
-    book_workload,
-    mean_episode_steps,
-    random_walk_program,
-)
 from rlfa.prediction.semi_gradient_dp import (
     FiniteMDP,
-    baird_hparams,
-    baird_mdp,
-    baird_semi_gradient_dp,
     bellman_error,
     semi_gradient_dp_trajectory,
     semi_gradient_dp_update,
@@ -94,34 +77,23 @@ from rlfa.prediction.value_error import (
 )
 
 __all__ = [
-    "Curve", "Episode", "EpisodicCarry", "LSTDHParams", "LSTDState", "LinearState",
-    "NStepHParams", "NStepState", "NoiseDynamics", "OffPolicyTransition", "OnlineMCState",
-    "PredictionHParams", "StepCarry", "all_state_features", "baird_program", "book_curves",
-    "book_workload", "episodic_prediction", "gradient_monte_carlo", "lstd", "mean_episode_steps",
-    "n_step_semi_gradient_td", "off_policy_residual_gradient_td",
-    "off_policy_semi_gradient_td0", "online_gradient_monte_carlo", "random_walk_program",
-    "residual_gradient_td", "rms_value_error", "rms_value_error_fn", "rollout",
-    "semi_gradient_td0", "state_values", "value",
+    "Episode", "EpisodicCarry", "LSTDHParams", "LSTDState", "LinearState", "NStepHParams",
+    "NStepState", "OffPolicyTransition", "OnlineMCState", "PredictionHParams", "StepCarry",
+    "all_state_features", "episodic_prediction", "gradient_monte_carlo", "lstd",
+    "n_step_semi_gradient_td", "off_policy_residual_gradient_td", "off_policy_semi_gradient_td0",
+    "online_gradient_monte_carlo", "residual_gradient_td", "rms_value_error",
+    "rms_value_error_fn", "rollout", "semi_gradient_td0", "state_values", "value",
 ]
 # n-step TD by whole episodes and LSTD's closed-form target (the n_step_td study).
 __all__ += ["fixed_point_errors", "n_step_td_by_episode", "td_fixed_point"]
 # Chapter 11's expected updates and TDC (semi_gradient_dp, gradient_td, emphatic_td).
 __all__ += [
-    "EXPECTED_UPDATES",
-    "BairdEmphaticCurves",
-    "BairdTDCCurves",
     "FiniteMDP",
     "TDCHParams",
     "TDCState",
-    "baird_expected_emphatic_td",
-    "baird_expected_tdc",
-    "baird_hparams",
-    "baird_mdp",
-    "baird_semi_gradient_dp",
     "bellman_error",
     "expected_emphatic_td_trajectory",
     "expected_emphatic_td_update",
-    "expected_program",
     "expected_tdc_trajectory",
     "expected_tdc_update",
     "mdp_rms_value_error",

@@ -8,7 +8,8 @@ emphasis ``M_t`` built from the interest ``I_t`` (here 1 in every state):
     M_t     = gamma rho_{t-1} M_{t-1} + I_t,      M_{-1} = 0
 
 Its variance on Baird's counterexample is too high to run it sampled, so the book
-plots its expected trajectory (Figure 11.6, alpha = 0.03): sqrt(VE) goes to 0.
+plots its expected trajectory (Figure 11.6, alpha = 0.03): sqrt(VE) goes to 0
+(:func:`rlfa.book.baird_figures.baird_expected_emphatic_td`).
 
 Which expectation, exactly: ``S_t ~ mu`` at every step (the behaviour policy's
 stationary distribution, which it starts in), and the emphasis is tracked
@@ -31,17 +32,11 @@ figure: one expected emphasis ``M``, taken as ``gamma rho M + 1`` in each state 
 
 from __future__ import annotations
 
-import functools
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 
-from rlfa import config
-from rlfa.envs import baird
 from rlfa.prediction.base import PredictionHParams
-from rlfa.prediction.gradient_td import mdp_rms_value_error
-from rlfa.prediction.semi_gradient_dp import FiniteMDP, baird_hparams, baird_mdp, bellman_error
+from rlfa.prediction.semi_gradient_dp import FiniteMDP, bellman_error
 
 
 def expected_emphatic_td_update(mdp: FiniteMDP, w: jax.Array, f: jax.Array,
@@ -70,37 +65,3 @@ def expected_emphatic_td_trajectory(mdp: FiniteMDP, w0: jax.Array, hparams: Pred
     f0 = jnp.zeros_like(mdp.mu)
     _, (ws, fs) = jax.lax.scan(step, (w0, f0), None, length=num_updates)
     return jnp.concatenate([w0[None], ws]), jnp.concatenate([f0[None], fs])
-
-
-class BairdEmphaticCurves(NamedTuple):
-    """Expected emphatic TD on Baird, ``num_updates + 1`` points each (point 0 is the start).
-
-    Attributes:
-      w: float32 ``[num_updates + 1, 8]``.
-      emphasis: the mean emphasis ``E[M_t] = sum_s f_t(s)``, ``[num_updates + 1]``.
-      rms_ve: sqrt(VE) against the true values (all 0), ``[num_updates + 1]``.
-    """
-
-    w: jax.Array
-    emphasis: jax.Array
-    rms_ve: jax.Array
-
-
-def baird_expected_emphatic_td(step_size: float = 0.03,
-                               num_updates: int = 1000) -> BairdEmphaticCurves:
-    """Figure 11.6: expected emphatic TD (interest 1) on Baird's counterexample from
-    :data:`rlfa.envs.baird.INITIAL_WEIGHTS`, with the book's alpha = 0.03 and 1000 updates.
-    Raises ``ValueError`` on a bad alpha."""
-    config.check_positive_int("num_updates", num_updates)
-    return _baird_expected_emphatic_td(baird_hparams(step_size), num_updates)
-
-
-@functools.partial(jax.jit, static_argnames="num_updates")
-def _baird_expected_emphatic_td(hparams: PredictionHParams,
-                                num_updates: int) -> BairdEmphaticCurves:
-    mdp = baird_mdp()
-    ws, fs = expected_emphatic_td_trajectory(mdp, jnp.asarray(baird.INITIAL_WEIGHTS),
-                                             hparams, num_updates)
-    zeros = jnp.zeros((baird.NUM_STATES,), jnp.float32)
-    rms_ve = jax.vmap(lambda w: mdp_rms_value_error(mdp, w, zeros))(ws)
-    return BairdEmphaticCurves(ws, fs.sum(-1), rms_ve)

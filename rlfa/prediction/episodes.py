@@ -1,8 +1,8 @@
 """Episodic policy evaluation as a runner :class:`~rlfa.types.Program` (one step = one episode).
 
-The Markov reward process is given as :class:`NoiseDynamics`: a deterministic
-``transition(state, noise)`` driven by exogenous noise drawn in bulk, a block
-of steps at a time, outside the inner loop (random draws inside a loop body
+The Markov reward process is given as :class:`~rlfa.envs.noise.NoiseDynamics`: a
+deterministic ``transition(state, noise)`` driven by exogenous noise drawn in bulk, a
+block of steps at a time, outside the inner loop (random draws inside a loop body
 cost ~100x more on CPU).
 
 Runs vmapped together finish their episodes at different times (a random-walk
@@ -48,28 +48,9 @@ import jax
 import jax.numpy as jnp
 
 from rlfa.config import check_positive_int
+from rlfa.envs.noise import NoiseDynamics
 from rlfa.prediction.gradient_mc import Episode
 from rlfa.types import Agent, Program, Transition
-
-
-class NoiseDynamics(NamedTuple):
-    """An episodic Markov reward process driven by exogenous noise.
-
-    Attributes:
-      reset: ``key -> state``: the start state.
-      observe: ``state -> obs``.
-      sample_noise: ``(key, n) -> noise [n, ...]``: n steps' randomness.
-      transition: ``(state, noise_t) -> (state, obs, reward, terminated)``.
-      state_index: ``obs -> int32 []`` in ``[0, num_states)`` (first-visit MC).
-      num_states: number of non-terminal states.
-    """
-
-    reset: Callable[[jax.Array], Any]
-    observe: Callable[[Any], jax.Array]
-    sample_noise: Callable[[jax.Array, int], jax.Array]
-    transition: Callable[[Any, jax.Array], tuple]
-    state_index: Callable[[jax.Array], jax.Array]
-    num_states: int
 
 
 class EpisodicCarry(NamedTuple):

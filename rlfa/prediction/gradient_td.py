@@ -12,7 +12,8 @@ gamma is 0 (no bootstrapping, no correction term). Two forms:
 * :func:`tdc`, the sampled agent, updated from an :class:`~rlfa.prediction.OffPolicyTransition`;
 * :func:`expected_tdc_update`, its expectation on a finite MDP (:class:`FiniteMDP`),
   as the book's Figure 11.5 (right) runs it on Baird's counterexample
-  (:func:`baird_expected_tdc`), where it drives sqrt(PBE) to about 0.
+  (:func:`rlfa.book.baird_figures.baird_expected_tdc`), where it drives sqrt(PBE) to
+  about 0.
 
 And the two errors it is judged by, as functions of ``w``: :func:`mdp_rms_value_error`
 (sqrt(VE), eq. 9.1) and :func:`rms_projected_bellman_error` (sqrt(PBE), eq. 11.22).
@@ -20,20 +21,16 @@ And the two errors it is judged by, as functions of ``w``: :func:`mdp_rms_value_
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from rlfa import config
-from rlfa import hparams as hp
-from rlfa.envs import baird
 from rlfa.features import FeatureMap, add_scaled, linear_value
 from rlfa.hparams import Positive, ZeroToOne
 from rlfa.prediction.base import evaluate_only
 from rlfa.prediction.off_policy import OffPolicyTransition
-from rlfa.prediction.semi_gradient_dp import FiniteMDP, baird_mdp, bellman_error
+from rlfa.prediction.semi_gradient_dp import FiniteMDP, bellman_error
 from rlfa.prediction.td import td_quantities
 from rlfa.types import Agent
 
@@ -138,40 +135,3 @@ def rms_projected_bellman_error(mdp: FiniteMDP, w: jax.Array, gamma: jax.Array) 
     c, *_ = jnp.linalg.lstsq(root_mu[:, None] * mdp.features, root_mu * delta)
     projected = mdp.features @ c
     return jnp.sqrt(jnp.sum(mdp.mu * projected**2))
-
-
-class BairdTDCCurves(NamedTuple):
-    """Expected TDC on Baird, ``num_updates + 1`` points each (point 0 is the start).
-
-    Attributes:
-      w: float32 ``[num_updates + 1, 8]``; v: the same for the secondary weights.
-      rms_ve: sqrt(VE) against the true values (all 0), ``[num_updates + 1]``.
-      rms_pbe: sqrt(PBE), ``[num_updates + 1]``.
-    """
-
-    w: jax.Array
-    v: jax.Array
-    rms_ve: jax.Array
-    rms_pbe: jax.Array
-
-
-def baird_expected_tdc(step_size: float = 0.005, beta: float = 0.05,
-                       num_updates: int = 1000) -> BairdTDCCurves:
-    """Figure 11.5 (right): expected TDC on Baird's counterexample from
-    :data:`rlfa.envs.baird.INITIAL_WEIGHTS` and ``v = 0``, with the book's defaults
-    (alpha = 0.005, beta = 0.05, 1000 updates). Raises ``ValueError`` on a bad alpha or beta."""
-    config.check_positive_int("num_updates", num_updates)
-    point = TDCHParams(step_size, beta, baird.GAMMA)
-    hp.check(point)
-    return _baird_expected_tdc(hp.traced(point), num_updates)
-
-
-@functools.partial(jax.jit, static_argnames="num_updates")
-def _baird_expected_tdc(hp: TDCHParams, num_updates: int) -> BairdTDCCurves:
-    mdp = baird_mdp()
-    w0 = jnp.asarray(baird.INITIAL_WEIGHTS)
-    ws, vs = expected_tdc_trajectory(mdp, w0, jnp.zeros_like(w0), hp, num_updates)
-    zeros = jnp.zeros((baird.NUM_STATES,), jnp.float32)
-    rms_ve = jax.vmap(lambda w: mdp_rms_value_error(mdp, w, zeros))(ws)
-    rms_pbe = jax.vmap(lambda w: rms_projected_bellman_error(mdp, w, hp.gamma))(ws)
-    return BairdTDCCurves(ws, vs, rms_ve, rms_pbe)

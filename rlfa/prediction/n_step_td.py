@@ -46,10 +46,11 @@ import jax.numpy as jnp
 from rlfa import hparams as hp
 from rlfa import targets
 from rlfa.config import check_positive_int
+from rlfa.envs.noise import NoiseDynamics
 from rlfa.features import FeatureMap, add_scaled, linear_value
 from rlfa.hparams import Count, Positive, ZeroToOne
 from rlfa.prediction.base import LinearState, evaluate_only, zero_weights
-from rlfa.prediction.episodes import EpisodicCarry, NoiseDynamics
+from rlfa.prediction.episodes import EpisodicCarry
 from rlfa.prediction.gradient_mc import Episode
 from rlfa.types import Agent, Program, Transition
 

@@ -10,7 +10,7 @@ ratio ``rho = pi(A|S) / b(A|S)``, given with the transition
 * residual-gradient TD: ``w += alpha * rho * delta * (phi(S) - gamma * phi(S'))``,
   SGD on the squared TD error (§11.5), which does not.
 
-:mod:`rlfa.prediction.baird` runs them on Baird's counterexample.
+:mod:`rlfa.book.baird_figures` runs them on Baird's counterexample.
 """
 
 from __future__ import annotations

@@ -12,21 +12,17 @@ alpha = 0.01, so ``|w|`` passes 1e3 near sweep 1430).
 
 The finite MDP is described by arrays (:class:`FiniteMDP`), shared with the
 expected forms of TDC (:mod:`rlfa.prediction.gradient_td`) and emphatic TD
-(:mod:`rlfa.prediction.emphatic_td`); :func:`baird_mdp` builds Baird's.
+(:mod:`rlfa.prediction.emphatic_td`); :func:`rlfa.book.baird_figures.baird_mdp` builds
+Baird's.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from rlfa import config
-from rlfa import hparams as hp
-from rlfa.envs import baird
 from rlfa.prediction.base import PredictionHParams
 
 
@@ -77,43 +73,3 @@ def semi_gradient_dp_trajectory(mdp: FiniteMDP, w0: jax.Array, hparams: Predicti
 
     _, ws = jax.lax.scan(sweep, w0, None, length=num_sweeps)
     return jnp.concatenate([w0[None], ws])
-
-
-def baird_mdp() -> FiniteMDP:
-    """Baird's counterexample (Example 11.1) under its target policy, float32.
-
-    The target policy always takes SOLID, which leads to the lower state (7 in the
-    book, index 6) from every state; every reward is 0. ``mu`` is the behaviour
-    policy's state distribution: uniform over the 7 states (dashed w.p. 6/7 lands on
-    each upper state w.p. 1/7, solid on the lower one w.p. 1/7), and it is so from the
-    first step, since the environment starts in a uniformly drawn state.
-    """
-    n = baird.NUM_STATES
-    transitions = np.zeros((n, n))
-    transitions[:, n - 1] = 1.0
-    return FiniteMDP(features=jnp.asarray(baird.feature_matrix(), jnp.float32),
-                     mu=jnp.full((n,), 1.0 / n, jnp.float32),
-                     transitions=jnp.asarray(transitions, jnp.float32),
-                     rewards=jnp.zeros((n,), jnp.float32))
-
-
-def baird_hparams(step_size: float) -> PredictionHParams:
-    """Step size alpha with Baird's gamma (0.99), as float32 arrays; ``ValueError`` for an
-    alpha outside its declared bounds."""
-    point = PredictionHParams(step_size, baird.GAMMA)
-    hp.check(point)
-    return hp.traced(point)
-
-
-def baird_semi_gradient_dp(step_size: float, num_sweeps: int) -> jax.Array:
-    """Figure 11.2 (right): semi-gradient DP on Baird from the book's initial weights,
-    ``w`` ``[num_sweeps + 1, 8]`` (row 0 is :data:`rlfa.envs.baird.INITIAL_WEIGHTS`);
-    the book uses alpha = 0.01 and 1000 sweeps. Raises ``ValueError`` on a bad alpha."""
-    config.check_positive_int("num_sweeps", num_sweeps)
-    return _baird_semi_gradient_dp(baird_hparams(step_size), num_sweeps)
-
-
-@functools.partial(jax.jit, static_argnames="num_sweeps")
-def _baird_semi_gradient_dp(hparams: PredictionHParams, num_sweeps: int) -> jax.Array:
-    return semi_gradient_dp_trajectory(baird_mdp(), jnp.asarray(baird.INITIAL_WEIGHTS),
-                                       hparams, num_sweeps)

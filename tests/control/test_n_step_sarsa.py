@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rlfa import hparams
+from rlfa.book.mountain_car_figures import tile_features
 from rlfa.control import (
     ControlHParams,
     LinearQState,
@@ -16,7 +17,6 @@ from rlfa.control import (
     n_step_semi_gradient_sarsa,
     semi_gradient_sarsa,
 )
-from rlfa.control.mountain_car import tile_features
 from rlfa.control.sarsa import SarsaTransition
 from rlfa.features import dense, state_action, state_aggregation
 

@@ -79,3 +79,10 @@ def test_on_policy_distribution_is_normalised_expected_visits():
             counts[s - 1] += 1
             s += rng.choice([-2, -1, 1, 2])
     np.testing.assert_allclose(counts / counts.sum(), mu, atol=0.01)
+
+
+def test_mean_episode_steps_by_hand():
+    # 3 states, jumps of 1: E2 = 1 + (E1 + E3) / 2 and E1 = E3 = 1 + E2 / 2, so E2 = 4.
+    small = rw.EnvParams(num_states=3, start_state=2, max_jump=1)
+    assert rw.mean_episode_steps(small) == pytest.approx(4.0)
+    assert rw.mean_episode_steps() == pytest.approx(83.15, abs=0.01)

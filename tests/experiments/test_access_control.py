@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from experiments import access_control as study
-from rlfa.control import access_control as ac
 from rlfa.control.differential_sarsa import DifferentialHParams
+from rlfa.envs.access_control import policy_average_reward
 from rlfa.sweep import Sweep
 
 BOOK = study.AccessControlConfig.hparams  # alpha, beta, epsilon: 0.01, 0.01, 0.1
@@ -29,26 +29,12 @@ def check_quick_run_writes_results(path):
     assert point["diverged_seeds"] == [] and len(point["majority_accept"]) == 4
     # Even 20,000 steps learn a policy better than accepting everyone, and none beats
     # the optimum (2.7476, relative value iteration on the book's task).
-    accept_all = ac.policy_average_reward(np.ones((11, 4), bool))
+    accept_all = policy_average_reward(np.ones((11, 4), bool))
     assert (accept_all < policy_r).all() and (policy_r <= 2.7477).all()
     # Exploring costs: the epsilon-greedy policy earns less than its greedy one.
     assert (behaviour_r < policy_r).all()
     assert 0.0 < summary["headlines"]["Fig 10.5: R_bar"]["mean"]["value"] < 8.0
     assert len((path / "metrics.csv").read_text().splitlines()) == 1 + 2 * 20
-
-
-def test_learned_policies_give_the_exact_reward_of_the_greedy_and_epsilon_greedy_policy():
-    w = np.zeros((1, 2 * 11 * 4))
-    w[0, 44:] = 1.0  # accept everything: q(accept) = 1 > q(reject) = 0
-    learned = ac.learned_policies(w, 0.1)
-    assert learned.accept.shape == (1, 11, 4) and learned.accept.all()
-    accept_all = ac.policy_average_reward(np.ones((11, 4), bool))
-    assert learned.greedy_reward[0] == accept_all
-    # Epsilon-greedy accepts with probability 0.95: the same as that explicit policy.
-    assert learned.behaviour_reward[0] == pytest.approx(
-        ac.policy_average_reward(np.full((11, 4), 0.95)), rel=1e-12)
-    # Every customer accepted pays 3.75 on average; a server is free less often than not.
-    assert 0.0 < accept_all < 3.75
 
 
 @pytest.mark.parametrize("kwargs, field", [

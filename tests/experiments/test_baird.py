@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from experiments import baird
+from rlfa.book import baird_figures as bf
 from rlfa.prediction import PredictionHParams
 from rlfa.sweep import Sweep
 
@@ -44,10 +45,9 @@ def check_expected_updates(path, names):
     assert [n for n in runs if n in names] == list(names)
     with np.load(path / "metrics.npz") as npz:
         arrays = {k: npz[k] for k in npz.files}
-    pred = baird.prediction
-    library = {"semi_gradient_dp": lambda: {"w": pred.baird_semi_gradient_dp(0.01, 1000)},
-               "expected_tdc": lambda: pred.baird_expected_tdc()._asdict(),
-               "expected_emphatic_td": lambda: pred.baird_expected_emphatic_td()._asdict()}
+    library = {"semi_gradient_dp": lambda: {"w": bf.baird_semi_gradient_dp(0.01, 1000)},
+               "expected_tdc": lambda: bf.baird_expected_tdc()._asdict(),
+               "expected_emphatic_td": lambda: bf.baird_expected_emphatic_td()._asdict()}
     for name in names:
         for key, curve in library[name]().items():
             if f"{name}_{key}" in arrays:

@@ -1,15 +1,14 @@
-"""experiments.coarse_coding: the quick run's content (run by tests/test_cli.py), the program
-by hand, and bad configs."""
+"""experiments.coarse_coding: the quick run's content (run by tests/test_cli.py) and bad
+configs."""
 
 import csv
 import json
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from experiments import coarse_coding as exp
+from rlfa.book.coarse_coding_figure import NUM_POINTS, HParams
 from rlfa.sweep import Sweep
 
 
@@ -33,7 +32,7 @@ def check_quick_run_error_falls_and_broad_features_generalize_early(path):
     first, last = quick.example_counts[0], quick.example_counts[-1]
     for name in summary["curves"]:
         assert arrays[f"values {name}"].shape == (quick.num_seeds, len(quick.example_counts),
-                                                   exp.NUM_POINTS)
+                                                   NUM_POINTS)
         assert rms(name, last) < 0.5 * rms(name, first), name  # error falls with examples
     # After 10 examples broad intervals have spread what they saw: a lower error, and
     # more of the learned function where the wave is 0 (generalization past its edges).
@@ -48,31 +47,6 @@ def check_quick_run_error_falls_and_broad_features_generalize_early(path):
     assert np.all(variation["width 1"] < 0.5 * variation["width 0.2"]), variation
 
 
-def _final_weights(config, hp):
-    program = exp.program(config)
-    carry = program.init(jax.random.key(3), hp)
-    for _ in config.example_counts:
-        carry = program.step(carry, hp)
-    return carry[0], program.log(carry, hp)
-
-
-def test_learning_goes_on_between_logged_counts():
-    """Logging at 2 examples as well changes nothing: example i always draws the same x."""
-    hp = exp.HParams(jnp.float32(0.2), jnp.float32(0.4))
-    w_once, log = _final_weights(exp.CoarseCodingConfig(example_counts=(30,)), hp)
-    w_twice, _ = _final_weights(exp.CoarseCodingConfig(example_counts=(2, 30)), hp)
-    np.testing.assert_array_equal(w_once, w_twice)
-    assert float(jnp.abs(w_once).sum()) > 0
-    values, target = log["values"], exp.square_wave(jnp.asarray(exp.X_EVAL))
-    np.testing.assert_allclose(log["rms_error"], jnp.sqrt(jnp.mean((values - target) ** 2)),
-                               rtol=1e-6)
-
-
-def test_square_wave_is_one_strictly_inside():
-    np.testing.assert_array_equal(exp.square_wave(jnp.array([0.0, 0.5, 0.51, 1.49, 1.5, 1.9])),
-                                  [0, 0, 1, 1, 0, 0])
-
-
 @pytest.mark.parametrize(
     "kwargs, field",
     [
@@ -82,7 +56,7 @@ def test_square_wave_is_one_strictly_inside():
         ({"num_features": 0}, "num_features"),
         ({"num_features": 5}, "num_features"),  # 5 intervals of 0.2 leave gaps in [0, 2]
         ({"step_size": 0.0}, "step_size"),
-        ({"sweep": Sweep[exp.HParams](step_size=("0.1", "-1"))}, "step_size"),
+        ({"sweep": Sweep[HParams](step_size=("0.1", "-1"))}, "step_size"),
         ({"example_counts": (10, 0)}, "example_counts"),
         ({"example_counts": (40, 10)}, "example_counts"),
         ({"num_seeds": 0}, "num_seeds"),

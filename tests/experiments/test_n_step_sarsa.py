@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from experiments import n_step_sarsa as study
+from rlfa.book import mountain_car_figures as mc
 from rlfa.control import NStepSarsaHParams
 from rlfa.study import redraw
 from rlfa.sweep import Sweep
@@ -47,12 +48,12 @@ def test_figure_10_4_grid_and_sweeps():
     assert labels == [{"n": n, "alpha": a} for n in (1, 4) for a in (0.4, 0.8)]
     assert [(float(p.n), p.step_size) for p in points] == [
         (n, a / 8) for n in (1.0, 4.0) for a in (0.4, 0.8)]
-    assert study.max_n(points) == 4
+    assert mc.max_n(points) == 4
     # --sweep.n replaces ns_10_4; the alphas stay, crossed with it.
     config = study.NStepSarsaConfig(alphas_10_4=(0.5,), sweep=SWEEP(n=("2", "16")))
     labels, points = study.grid(config, "10.4")
     assert labels == [{"n": 2, "alpha": 0.5}, {"n": 16, "alpha": 0.5}]
-    assert study.max_n(points) == 16
+    assert mc.max_n(points) == 16
     labels, _ = study.grid(config, "10.3")  # Figure 10.3 keeps the book's two settings
     assert labels == [{"n": 1, "alpha": 0.5}, {"n": 8, "alpha": 0.3}]
 

@@ -42,7 +42,7 @@ def _closed_forms():
 W_TD, W_MU, W_FV = _closed_forms()
 
 
-STEPS = round(1.06 * prediction.mean_episode_steps(PARAMS))  # steps per program step
+STEPS = round(1.06 * rw.mean_episode_steps(PARAMS))  # steps per program step
 
 
 def _learn(method, step_size, *, max_episode_steps=200, episodes=20_000, seeds=16):

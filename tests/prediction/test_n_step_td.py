@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rlfa import hparams, prediction
+from rlfa.envs.noise import NoiseDynamics
 from rlfa.features import dense, state_aggregation
 from rlfa.prediction import LinearState, NStepHParams, PredictionHParams
 from rlfa.prediction.gradient_mc import Episode
@@ -262,7 +263,7 @@ def _chain(steps):
         return (s, t + 1), jnp.array([s], jnp.float32), jnp.where(s == 4, 1.0, 0.0), \
             (s == 0) | (s == 4)
 
-    return prediction.NoiseDynamics(
+    return NoiseDynamics(
         reset=lambda key: (jnp.int32(2), jnp.int32(0)),
         observe=lambda state: jnp.array([state[0]], jnp.float32),
         sample_noise=lambda key, n: jnp.zeros((n,)), transition=transition,

@@ -1,4 +1,5 @@
-"""Differential semi-gradient SARSA on the access-control queuing task (S&B Example 10.2).
+"""Sutton & Barto's Figure 10.5: differential semi-gradient SARSA on the access-control
+queuing task (§10.3, Example 10.2).
 
 :func:`sarsa_program` builds one run of Figure 10.5's agent as a runner Program:
 the one-hot features over (free servers, priority), differential SARSA
@@ -7,7 +8,8 @@ the one-hot features over (free servers, priority), differential SARSA
 The task is continuing: a run is one episode that never ends, run for as many
 program steps as the runner gives it, and its log reports R_bar and the steps
 taken. :func:`greedy_tables` reads the learned policy and the value of its best
-action off the weights.
+action off the weights, :func:`learned_policies` adds the exact average reward of the
+greedy and epsilon-greedy policies, and :func:`plot_policy` draws the figure's left panel.
 """
 
 from __future__ import annotations
@@ -105,5 +107,32 @@ def learned_policies(w: np.ndarray, epsilon: np.ndarray, params: EnvParams | Non
                            np.asarray(behaviour(*index), np.float64))
 
 
+
+
+def plot_policy(ax, accept_share: np.ndarray, tied: np.ndarray, priorities,
+                num_seeds: int) -> None:
+    """Figure 10.5 (left): the greedy policy over (free servers, priority).
+
+    Args:
+      ax: a matplotlib axis.
+      accept_share: ``[k + 1, P]``, the share of seeds whose greedy policy accepts.
+      tied: bool ``[k + 1, P]``, where most seeds never told the actions apart.
+      priorities: the P priorities, for the rows' labels.
+      num_seeds: for the title.
+    """
+    # Rows: priorities, highest on top; columns: 1..k free servers (none free: no choice).
+    share, tied, k = accept_share.T[::-1, 1:], tied.T[::-1, 1:], accept_share.shape[0] - 1
+    num_p = len(priorities)
+    ax.imshow(share, cmap="Greys", vmin=0, vmax=1, aspect="auto",
+              extent=(0.5, k + 0.5, -0.5, num_p - 0.5))
+    for (row, f), frac in np.ndenumerate(share):
+        ax.text(f + 1, num_p - 1 - row, "?" if tied[row, f] else "A" if frac > 0.5 else "R",
+                ha="center", va="center", color="white" if frac > 0.5 else "black")
+    ax.set(xticks=range(1, k + 1), yticks=range(num_p), xlabel="number of free servers",
+           yticklabels=[f"{p:g}" for p in priorities], ylabel="priority",
+           title=f"Policy: A(ccept)/R(eject), majority of {num_seeds} seeds\n"
+           "(shade: share of seeds accepting; ?: untried, rejected)")
+
+
 __all__ = ["NUM_ACTIONS", "LearnedPolicies", "greedy_tables", "learned_policies",
-           "sarsa_program"]
+           "plot_policy", "sarsa_program"]

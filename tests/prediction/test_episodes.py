@@ -1,5 +1,5 @@
-"""rlfa.prediction.random_walk: the book's chapter 9 curves and workloads, and what it refuses;
-the step-scheduled episode loop that runs them, and online gradient Monte Carlo."""
+"""rlfa.prediction.episodes: the step-scheduled episode loop, and online gradient Monte Carlo
+(the agent it runs the random walk's Monte Carlo curves with)."""
 
 import chex
 import jax.numpy as jnp
@@ -11,26 +11,6 @@ from rlfa.envs import random_walk as rw
 from rlfa.features.state_aggregation import state_aggregation
 from rlfa.features.tile_coding import tile_coding_1d_widths
 from rlfa.types import Agent, Transition
-
-
-def test_the_books_workloads_and_curves():
-    assert prediction.book_workload("9.1") == (1, 100_000, 1000)  # 100 logged points
-    assert prediction.book_workload("9.10") == (30, 5000, 10)  # 500 logged points
-    assert prediction.book_workload("9.5", quick=True, num_seeds=2) == (2, 200, 1)
-    assert prediction.book_workload("9.2", num_episodes=150) == (1, 150, 1)
-    assert [(c.label, c.step_size) for c in prediction.book_curves("9.10")] == \
-        [("1 tiling", 1e-4), ("50 tilings", 1e-4 / 50)]
-    assert len(prediction.book_curves("9.5")) == 6
-
-
-def test_an_unknown_figure_or_method_is_refused_with_the_choices():
-    with pytest.raises(ValueError, match="9.10"):
-        prediction.book_curves("9.3")
-    with pytest.raises(ValueError, match="residual_gradient_td"):
-        prediction.random_walk_program("sarsa", state_aggregation(1000, 100))
-
-
-# --- the step-scheduled loop and the online Monte Carlo agent it runs --------------------
 
 SMALL = rw.EnvParams(num_states=20, start_state=10, max_jump=3)
 
@@ -130,9 +110,3 @@ def test_bad_loop_settings_are_refused_by_name(field, kwargs):
     with pytest.raises(ValueError, match=field):
         prediction.episodic_prediction(rw.dynamics(SMALL), _counting_agent(),
                                        log=lambda s: {}, obs_example=jnp.zeros(1), **kwargs)
-
-
-def test_mean_episode_steps_by_hand():
-    # 3 states, jumps of 1: E2 = 1 + (E1 + E3) / 2 and E1 = E3 = 1 + E2 / 2, so E2 = 4.
-    assert prediction.mean_episode_steps(rw.EnvParams(num_states=3, start_state=2, max_jump=1)) == pytest.approx(4.0)
-    assert prediction.mean_episode_steps() == pytest.approx(83.15, abs=0.01)

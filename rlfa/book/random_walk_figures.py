@@ -1,20 +1,23 @@
-"""Prediction on the 1000-state random walk: Sutton & Barto chapter 9's curves as programs.
+"""Sutton & Barto's Figures 9.1, 9.2, 9.5 and 9.10: prediction on the 1000-state random walk.
+
+Figure 9.1 is gradient Monte Carlo with state aggregation (§9.3, Example 9.1), 9.2 (left)
+semi-gradient TD(0) with the same features (§9.4, Example 9.2; residual-gradient TD, §11.5,
+is drawn beside it), 9.5 the Fourier and polynomial bases (§9.5.2) and 9.10 one tiling
+against 50 (§9.5.4). Figure 9.2 (right) is :mod:`rlfa.book.n_step_td_figures`'.
 
 :func:`book_curves` lists each figure's curves (agent, features, step size),
 :func:`book_workload` its seeds and episodes, and :func:`random_walk_program`
 turns a curve into a runner Program (one episode per step) that logs sqrt(VE)
 (:func:`~rlfa.prediction.value_error.rms_value_error_fn`). Every run keeps its own
 clock (:func:`~rlfa.prediction.episodes.episodic_prediction`), taking a little more
-than the walk's mean episode length (:func:`mean_episode_steps`) per program step.
+than the walk's mean episode length (:func:`~rlfa.envs.random_walk.mean_episode_steps`)
+per program step.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
-
-import numpy as np
 
 from rlfa.envs import random_walk as rw
 from rlfa.features import FeatureMap
@@ -64,7 +67,7 @@ def book_curves(figure: str) -> list[Curve]:
 
 
 def book_workload(figure: str, quick: bool = False, num_seeds: int | None = None,
-             num_episodes: int | None = None) -> tuple[int, int, int]:
+                  num_episodes: int | None = None) -> tuple[int, int, int]:
     """``(num_seeds, num_episodes, episodes between logged points)`` of ``figure``: the
     book's (1 run of 100,000 episodes for 9.1/9.2, 30 of 5,000 for 9.5/9.10), a
     few seconds' worth with ``quick``, or the numbers given; 100 or 500 logged points."""
@@ -75,17 +78,6 @@ def book_workload(figure: str, quick: bool = False, num_seeds: int | None = None
     while episodes % log_every:
         log_every -= 1
     return seeds, episodes, log_every
-
-
-@functools.lru_cache
-def mean_episode_steps(params: rw.EnvParams | None = None) -> float:
-    """The walk's expected episode length in steps (83.2 for the book's walk, the default):
-    the expected visits to every state per episode, ``eta = h + P^T eta``, summed."""
-    params = params or rw.EnvParams()
-    P, _ = rw.transition_matrix(params)
-    start = np.zeros(params.num_states)
-    start[params.start_state - 1] = 1.0
-    return float(np.linalg.solve(np.eye(params.num_states) - P.T, start).sum())
 
 
 def random_walk_program(method: str, feature_map: FeatureMap, *, first_visit: bool = True,
@@ -105,7 +97,7 @@ def random_walk_program(method: str, feature_map: FeatureMap, *, first_visit: bo
     else:
         raise ValueError(f"method={method!r} is unknown: must be one of {list(METHODS)}.")
     # 6% above the mean: runs seldom fall behind the program's count and seldom wait.
-    budget = min(max_episode_steps, math.ceil(1.06 * mean_episode_steps(params)))
+    budget = min(max_episode_steps, math.ceil(1.06 * rw.mean_episode_steps(params)))
     return episodic_prediction(
         dynamics, agent, max_episode_steps=max_episode_steps,
         log=rms_value_error_fn(feature_map, params), obs_example=rw.all_observations(params)[0],
