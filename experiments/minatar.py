@@ -18,7 +18,7 @@ Each rung on each game is one compiled program over every seed (and ``--sweep.*`
 point): replay and the target network change the program's structure. On a CPU
 the seeds on each core run one after another (``--vectorize False``, the default
 there): one seed's update already keeps a core busy, and XLA's CPU code for a
-vmapped batch of one seed is 1.7x slower than the unbatched program.
+vmapped batch of one seed is slower than the unbatched program.
 
 The environments follow ``--protocol``: ``paper`` (the original package's
 defaults: all 6 actions, sticky actions with probability 0.1, no episode cap but
@@ -35,9 +35,8 @@ then does not count), which the paper does not have.
 
 The default workload is the paper's, 5 million frames per seed (one update per
 frame: about 45 MFLOP each), for 30 seeds, 4 rungs and 5 games: a GPU/TPU workload
-(on a 2-core CPU about 1,100 learning frames per second for one seed and 290 per
-seed for 8, so 1.3 hours per seed alone and 5 hours for 8: ``python -m
-benchmarks.minatar`` measures it beside the original PyTorch code). The figure draws, per
+(hours per seed on a 2-core CPU: ``python -m benchmarks.minatar`` measures the rate
+beside the original PyTorch code and estimates the full protocol's time). The figure draws, per
 game, each rung's training-return curve (the last 100 episodes' mean, against frames) with
 a 95% bootstrap band over seeds, as the paper's Figure 2, and the greedy return below it
 (:func:`rlfa.minatar_study.plot_game`).

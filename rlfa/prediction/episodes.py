@@ -25,12 +25,9 @@ the program's count or behind it:
 * behind: a catch-up loop runs it until it has finished n episodes (rare: its
   fixed loop steps are a few percent above the mean episode length).
 
-Each run's results depend on its key alone, not on the runs beside it. Figure
-9.10's workload (2 curves x 30 runs x 5,000 episodes, gradient Monte Carlo) went
-from 87 to 23 CPU seconds (the whole process, compile included) on 2 cores, and
-from 346 to 42-48 s of run time on the same loaded machine (5,000 episodes of 15
-runs in lock step cost 2.9 times as many loop steps, in four loops an episode).
-Agents take a :class:`~rlfa.types.Transition` per step; Monte Carlo runs as
+Each run's results depend on its key alone, not on the runs beside it
+(``python -m benchmarks.random_walk --figures 9.10`` times Figure 9.10's 60 runs of
+5,000 episodes). Agents take a :class:`~rlfa.types.Transition` per step; Monte Carlo runs as
 :func:`~rlfa.prediction.gradient_mc.online_gradient_monte_carlo`, which needs no
 episode buffer. Agents that take a whole
 :class:`~rlfa.prediction.gradient_mc.Episode` (``monte_carlo=True``) run one
