@@ -232,6 +232,7 @@ def _worker(*args):
                           env=dict(os.environ), capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # a new process per resume
 @pytest.mark.parametrize("kind, devices", [("linear", 1), ("replay", 2)])
 def test_resume_in_a_new_process_is_bit_identical(tmp_path, kind, devices):
     """The replay case saves from two sharded devices and resumes on one."""

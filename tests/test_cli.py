@@ -24,6 +24,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# Each test runs the product in a subprocess, as a user types it: the full suite's tests,
+# not the inner loop's.
+pytestmark = pytest.mark.slow
+
 # Module (as ``python -m`` takes it) -> its config class.
 STUDIES = {
     "experiments.dqn": "ExperimentConfig",

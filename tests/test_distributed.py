@@ -11,6 +11,9 @@ import pytest
 
 from rlfa.devices import DistributedConfig
 
+# Several processes meet through a coordinator: the full suite's, not the inner loop's.
+pytestmark = pytest.mark.slow
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 WORKER = textwrap.dedent("""

@@ -21,6 +21,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+# Each notebook runs top to bottom in a kernel of its own: the full suite's, not the inner loop's.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 TIMEOUT_PER_CELL_S = 300
