@@ -250,6 +250,7 @@ def test_resume_in_a_new_process_is_bit_identical(tmp_path, kind, devices):
         np.testing.assert_array_equal(resumed[name], whole[name], err_msg=name)
 
 
+@pytest.mark.slow
 def test_random_walk_experiment_resumes_to_the_same_metrics(tmp_path):
     """One study resumed mid-way, the next never started: metrics.csv is unchanged."""
     import shutil
@@ -361,6 +362,7 @@ def test_a_failed_save_on_interrupt_says_so(tmp_path, monkeypatch):
     assert "could NOT be saved" in str(stop.value) and "No space left" in str(stop.value)
 
 
+@pytest.mark.slow
 def test_a_study_writes_its_results_before_failing_on_a_save(tmp_path, monkeypatch, capsys):
     from experiments import baird
 

@@ -70,6 +70,7 @@ def test_linear_same_seed_twice_is_identical_and_other_seeds_differ():
     assert len({v.tobytes() for v in values}) == values.shape[0]
 
 
+@pytest.mark.slow
 def test_linear_seed_k_alone_equals_seed_k_among_64():
     many = run_linear(num_seeds=64)
     for num_seeds in (1, 3):
@@ -111,6 +112,7 @@ def dqn_arrays(results, num_seeds: int) -> dict:
     return {k: v[:, :num_seeds] for k, v in flat.items()}  # every array is [grid, seed, ...]
 
 
+@pytest.mark.slow
 def test_dqn_same_seed_twice_and_seed_k_alone_among_64():
     many = run_dqn(64)
     assert_runs_equal(dqn_arrays(run_dqn(2), 2), dqn_arrays(run_dqn.__wrapped__(2), 2))
@@ -119,6 +121,7 @@ def test_dqn_same_seed_twice_and_seed_k_alone_among_64():
     assert not np.array_equal(params[0], params[1])
 
 
+@pytest.mark.slow
 def test_dqn_diverging_learning_rate_leaves_the_other_grid_point_untouched():
     clean = run_dqn(2)
     poisoned = run_dqn(2, learning_rates=(1e-3, 1e30))

@@ -178,6 +178,7 @@ def read_tensorboard(directory: Path):
     return scalars, other
 
 
+@pytest.mark.slow
 def test_tensorboard_logs_hold_the_metrics_csv_numbers(tmp_path):
     pytest.importorskip("tensorboardX", reason="tensorboardX is not installed "
                                                '(pip install "rlfa[tensorboard]")')
@@ -258,6 +259,7 @@ def test_missing_package_is_one_line_before_anything_is_written(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.slow
 def test_a_linear_study_logs_its_metrics_csv_numbers(tmp_path):
     """Every study passes its logger on: Baird's sqrt(VE) per seed and step, as in metrics.csv."""
     pytest.importorskip("tensorboardX", reason="tensorboardX is not installed "

@@ -7,6 +7,7 @@ import pytest
 from benchmarks import book_figures as bench
 
 
+@pytest.mark.slow
 def test_two_quick_figures_are_timed_and_written(tmp_path):
     path = bench.main(bench.BenchmarkConfig(quick=True, figures=("11.5", "11.6"),
                                             out=str(tmp_path)))

@@ -67,6 +67,7 @@ def check_quick_run_times_one_setting(path):
     assert quoted["run_s"] == {"1": 8.4, "8": 68.1} and "not in this run" in quoted["measured"]
 
 
+@pytest.mark.slow
 def test_bare_update_runs_on_cartpole_and_on_minatar_frames():
     from benchmarks import minatar
 

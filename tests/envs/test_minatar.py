@@ -124,6 +124,7 @@ def _replay(game, sticky, seq, noise_size):
     return len(actions), episodes, float(rewards.sum())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("game", sorted(mm.GAMES))
 def test_frames_match_the_original_package(game):
     """Every frame of ~10k per game, under both sticky probabilities, equals the original's."""

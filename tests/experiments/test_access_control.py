@@ -52,6 +52,7 @@ def test_bad_config_names_the_field(kwargs, field):
         study.AccessControlConfig(**kwargs)
 
 
+@pytest.mark.slow
 def test_a_sweep_runs_every_point_in_one_program_and_labels_it(tmp_path):
     path = study.STUDY.run(study.AccessControlConfig(
         quick=True, out=str(tmp_path), progress=False,

@@ -81,6 +81,7 @@ def test_bad_config_names_the_field(kwargs, field):
         baird.BairdConfig(**kwargs)
 
 
+@pytest.mark.slow
 def test_a_sweep_runs_every_point_in_one_program_and_labels_it(tmp_path):
     path = baird.STUDY.run(baird.BairdConfig(
         quick=True, out=str(tmp_path), progress=False, figure="11.2",

@@ -58,6 +58,7 @@ def test_training_without_evaluation_is_refused():
         dqn_study.train(DQNConfig(num_eval_episodes=0), num_seeds=1, total_steps=20_000, num_logs=1)
 
 
+@pytest.mark.slow
 def test_a_sweep_runs_every_point_in_one_program_with_one_headline_each(tmp_path):
     path = exp.STUDY.run(exp.ExperimentConfig(
         quick=True, out=str(tmp_path), progress=False, num_seeds=1,

@@ -119,6 +119,7 @@ def test_recent_returns_keep_the_last_window_in_order_of_finishing():
     assert np.allclose(recent.returns, [4.0, 5.0, 3.0]) and int(recent.count) == 5  # wrapped
 
 
+@pytest.mark.slow
 def test_no_replay_learns_from_the_first_frame_on_the_newest_transition():
     built = make_program(paper_config("Breakout", "no replay", num_eval_episodes=0))
     hp = traced(PAPER.hparams)

@@ -27,6 +27,7 @@ def test_quick_run_writes_results(tmp_path):
     assert len(rows) == 1 + 2 * 100  # 2 configs x 1 seed x 100 logged points
 
 
+@pytest.mark.slow
 def test_tile_coding_figure_runs_with_several_seeds(tmp_path):
     config = exp.RandomWalkConfig(figure="9.10", quick=True, num_seeds=2, num_episodes=50,
                                   out=str(tmp_path), progress=False)

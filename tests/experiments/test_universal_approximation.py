@@ -35,6 +35,7 @@ def check_quick_run_writes_results_and_error_falls_with_width(path):
     assert curves["curve_sgd_N16"].shape == (quick.num_seeds, quick.num_test)
 
 
+@pytest.mark.slow
 def test_a_sweep_gives_one_headline_per_point_and_method(tmp_path):
     config = exp.UniversalApproximationConfig(
         widths=(1,), num_seeds=1, num_updates=200, num_logs=1, progress=False,

@@ -8,6 +8,7 @@ more than the tolerance, so each test tells the methods apart.
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from rlfa import prediction, runner
 from rlfa.envs import random_walk as rw
@@ -83,6 +84,7 @@ def test_first_visit_gradient_mc_converges_to_the_first_visit_projection():
     np.testing.assert_allclose(_learn("mc_first", 0.004), W_FV, atol=TOL)
 
 
+@pytest.mark.slow
 def test_whole_episode_first_visit_gradient_mc_in_lock_step_converges_there_too():
     np.testing.assert_allclose(_learn("mc_first_episodes", 0.004), W_FV, atol=TOL)
 

@@ -32,6 +32,7 @@ VARIANTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_full_program_passes_the_key_reuse_checker(variant):
     config = DQNConfig(**{**TINY, **VARIANTS[variant]})

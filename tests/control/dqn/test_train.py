@@ -120,6 +120,7 @@ def probe_run():
     return _train(PROBE_CONFIG, total_steps=3000)
 
 
+@pytest.mark.slow
 def test_probe_q_values_reach_known_values(probe_run):
     """One step to termination (Q = 1), bootstrapping (Q = gamma), and through truncation."""
     q = _probe_q(*probe_run)
@@ -133,6 +134,7 @@ def test_online_rung_learns_the_probe():
     np.testing.assert_allclose(q, np.repeat(np.array(PROBE_Q)[:, None], 2, 1), atol=0.1)
 
 
+@pytest.mark.slow
 def test_same_seed_twice_identical_and_seed_alone_equals_seed_among_several(probe_run):
     _, first = probe_run
     _, again = _train(PROBE_CONFIG, total_steps=3000, num_seeds=1)
@@ -156,6 +158,7 @@ def test_same_seed_twice_identical_and_seed_alone_equals_seed_among_several(prob
     assert not np.array_equal(kernels[0, 0], kernels[0, 1])  # different seeds differ
 
 
+@pytest.mark.slow
 def test_runs_one_after_another_a_seed_alone_equals_it_among_several(probe_run):
     """``vectorize=False``: every run is the unbatched program, so a seed's every number,
     the reported loss included, is the same alone and beside others; and close to the
@@ -172,6 +175,7 @@ def test_runs_one_after_another_a_seed_alone_equals_it_among_several(probe_run):
         np.testing.assert_allclose(one, batched, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_target_updates_in_environment_steps_summed_over_environments():
     """2 environments x 2 vectorised steps per train step: the counter moves by 4, so a
     target due every 3 environment steps is mixed 1, 2, 1, 1, 2, 1 times per train step
