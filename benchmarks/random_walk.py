@@ -99,7 +99,8 @@ def draw(table: dict, reference_episodes: int):
 def run_curve(curve: rwf.Curve, seeds: int, episodes: int, log_every: int,
               num_devices: int | None) -> runner.Results:
     """One curve of the book's figure, as ``python -m experiments.random_walk`` runs it."""
-    return runner.run(rwf.random_walk_program(curve.method, curve.feature_map),
+    return runner.run(rwf.random_walk_program(curve.method, curve.feature_map,
+                                              lock_step=curve.lock_step),
                       runner.stack_hparams([prediction.PredictionHParams(curve.step_size, 1.0)]),
                       seed=0, num_seeds=seeds, num_logs=episodes // log_every,
                       steps_per_log=log_every, num_devices=num_devices, progress=False)

@@ -63,7 +63,7 @@ def jobs(config: RandomWalkConfig):
                                  structural=STRUCTURAL)
             program = rwf.random_walk_program(
                 curve.method, curve.feature_map, first_visit=config.first_visit,
-                max_episode_steps=config.max_episode_steps)
+                max_episode_steps=config.max_episode_steps, lock_step=curve.lock_step)
             yield Job(f"Fig {figure} {curve.label}", program, points, num_seeds, len(log_x),
                       every, log_x=log_x, unit="episodes", info=curve,
                       postfix=latest_mean("rms_error", "sqrt(VE)"),

@@ -115,6 +115,7 @@ def configure_cpu(num_devices: int | None = None, deterministic: bool = True) ->
     """Set up XLA's CPU backend for rlfa; call before JAX computes anything.
 
     * One host device per core (:func:`use_all_cpu_cores`).
+    * ``jax.random``'s hash unrolled (:func:`unrolled_threefry_on_cpu`).
     * ``deterministic``: caps XLA's CPU instruction set at AVX. With FMA available,
       XLA contracts ``w + a * x`` into a fused multiply-add in vectorised loops
       but not in their scalar remainders, so a run's floats changed (by 1 ulp)
@@ -126,7 +127,29 @@ def configure_cpu(num_devices: int | None = None, deterministic: bool = True) ->
     """
     if deterministic and not os.environ.get("RLFA_CPU_FAST"):
         deterministic_cpu_math()
+    unrolled_threefry_on_cpu()
     return use_all_cpu_cores(num_devices)
+
+
+def unrolled_threefry_on_cpu() -> bool:
+    """Lower ``jax.random``'s threefry hash on CPU with its 20 rounds unrolled, as on GPU.
+
+    JAX lowers it on CPU as a loop of 5 iterations (a smaller program to compile); a
+    loop's every iteration is a few XLA kernels, so each draw or split inside a training
+    step cost about five times as much as the unrolled hash
+    (``python -m benchmarks.dqn --settings purejaxrl --seeds 1 --devices one`` shows the
+    train step against its bare update). Same hash, same bits: only the loop goes.
+    Idempotent; call before compiling. Uses JAX's internal lowering rules, so where a
+    JAX version lacks them it changes nothing and returns False.
+    """
+    try:
+        from jax._src.interpreters import mlir
+        from jax._src.random import threefry2x32 as threefry
+        rule, primitive = threefry._threefry2x32_lowering_rule, threefry.threefry2x32_p
+    except (ImportError, AttributeError):
+        return False
+    mlir.register_lowering(primitive, rule, platform="cpu")
+    return True
 
 
 def deterministic_cpu_math() -> None:

@@ -45,6 +45,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
 from rlfa import checkpoint as ckpt
+from rlfa.devices import unrolled_threefry_on_cpu
 from rlfa.types import Program, Results
 
 PyTree = Any
@@ -285,6 +286,7 @@ def _compile(program: Program, hparams, keys, flat_hparams, layout: _Layout,
     ``compiled`` is ``(chunk, all_finished)``, both None when nothing is left to run.
     """
     vectorize = counts["vectorize"]
+    unrolled_threefry_on_cpu()  # the same random bits, without a loop per draw
     init_fn = jax.jit(_distribute(program.init, layout.mesh, vectorize))
     chunk_fn = jax.jit(_distribute(
         _make_chunk(program, counts["steps_per_log"], counts["logs_per_chunk"],

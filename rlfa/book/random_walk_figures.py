@@ -8,10 +8,15 @@ against 50 (§9.5.4). Figure 9.2 (right) is :mod:`rlfa.book.n_step_td_figures`'.
 :func:`book_curves` lists each figure's curves (agent, features, step size),
 :func:`book_workload` its seeds and episodes, and :func:`random_walk_program`
 turns a curve into a runner Program (one episode per step) that logs sqrt(VE)
-(:func:`~rlfa.prediction.value_error.rms_value_error_fn`). Every run keeps its own
-clock (:func:`~rlfa.prediction.episodes.episodic_prediction`), taking a little more
-than the walk's mean episode length (:func:`~rlfa.envs.random_walk.mean_episode_steps`)
-per program step.
+(:func:`~rlfa.prediction.value_error.rms_value_error_fn`). The schedule follows the
+figure's workload (:func:`~rlfa.prediction.episodes.episodic_prediction`): the book's
+single long runs (Figures 9.1 and 9.2: one run of 100,000 episodes) play one whole
+episode per program step, gradient Monte Carlo as the book's box updates after each
+episode; the many runs of Figures 9.5 and 9.10 each keep their own clock, taking a
+little more than the walk's mean episode length
+(:func:`~rlfa.envs.random_walk.mean_episode_steps`) per program step, so no run waits
+for a batch's longest episode. The schedule is the figure's, not the run count's, so a
+seed's numbers do not depend on how many seeds run.
 """
 
 from __future__ import annotations
@@ -26,12 +31,14 @@ from rlfa.features.polynomial import polynomial_basis
 from rlfa.features.state_aggregation import state_aggregation
 from rlfa.features.tile_coding import tile_coding_1d_widths
 from rlfa.prediction.episodes import episodic_prediction
-from rlfa.prediction.gradient_mc import online_gradient_monte_carlo
+from rlfa.prediction.gradient_mc import gradient_monte_carlo, online_gradient_monte_carlo
 from rlfa.prediction.td import residual_gradient_td, semi_gradient_td0
 from rlfa.prediction.value_error import rms_value_error_fn
 from rlfa.types import Program
 
 FIGURES = ("9.1", "9.2", "9.5", "9.10")
+# The figures of one long run: one episode per program step (lock step) is fastest there.
+LOCK_STEP_FIGURES = ("9.1", "9.2")
 METHODS = ("gradient_mc", "semi_gradient_td0", "residual_gradient_td")
 
 
@@ -43,6 +50,11 @@ class Curve(NamedTuple):
     method: str
     feature_map: FeatureMap
     step_size: float
+
+    @property
+    def lock_step(self) -> bool:
+        """Whether the figure's workload runs one episode per program step."""
+        return self.figure in LOCK_STEP_FIGURES
 
 
 def book_curves(figure: str) -> list[Curve]:
@@ -81,12 +93,21 @@ def book_workload(figure: str, quick: bool = False, num_seeds: int | None = None
 
 
 def random_walk_program(method: str, feature_map: FeatureMap, *, first_visit: bool = True,
-                        max_episode_steps: int = 2000,
+                        max_episode_steps: int = 2000, lock_step: bool = False,
                         params: rw.EnvParams = rw.EnvParams()) -> Program:
     """``method`` (one of :data:`METHODS`) on ``feature_map``, one episode per program
-    step, logging ``rms_error`` (sqrt(VE)); ``first_visit`` is gradient MC's (run as
+    step, logging ``rms_error`` (sqrt(VE)); ``first_visit`` is gradient MC's. With
+    ``lock_step`` every run plays a whole episode per program step (gradient MC updating
+    from the whole episode, :func:`~rlfa.prediction.gradient_mc.gradient_monte_carlo`);
+    else each run keeps its own clock (gradient MC one transition at a time,
     :func:`~rlfa.prediction.gradient_mc.online_gradient_monte_carlo`)."""
     dynamics = rw.dynamics(params)
+    log, obs_example = rms_value_error_fn(feature_map, params), rw.all_observations(params)[0]
+    if method == "gradient_mc" and lock_step:
+        agent = gradient_monte_carlo(feature_map, params.num_states, dynamics.state_index,
+                                     first_visit)
+        return episodic_prediction(dynamics, agent, max_episode_steps=max_episode_steps,
+                                   log=log, obs_example=obs_example, monte_carlo=True)
     if method == "gradient_mc":
         agent = online_gradient_monte_carlo(feature_map, params.num_states,
                                             dynamics.state_index, first_visit)
@@ -98,7 +119,6 @@ def random_walk_program(method: str, feature_map: FeatureMap, *, first_visit: bo
         raise ValueError(f"method={method!r} is unknown: must be one of {list(METHODS)}.")
     # 6% above the mean: runs seldom fall behind the program's count and seldom wait.
     budget = min(max_episode_steps, math.ceil(1.06 * rw.mean_episode_steps(params)))
-    return episodic_prediction(
-        dynamics, agent, max_episode_steps=max_episode_steps,
-        log=rms_value_error_fn(feature_map, params), obs_example=rw.all_observations(params)[0],
-        steps_per_episode=budget)
+    return episodic_prediction(dynamics, agent, max_episode_steps=max_episode_steps, log=log,
+                               obs_example=obs_example, lock_step=lock_step,
+                               steps_per_episode=budget)

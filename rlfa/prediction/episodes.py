@@ -29,9 +29,13 @@ Each run's results depend on its key alone, not on the runs beside it
 (``python -m benchmarks.random_walk --figures 9.10`` times Figure 9.10's 60 runs of
 5,000 episodes). Agents take a :class:`~rlfa.types.Transition` per step; Monte Carlo runs as
 :func:`~rlfa.prediction.gradient_mc.online_gradient_monte_carlo`, which needs no
-episode buffer. Agents that take a whole
-:class:`~rlfa.prediction.gradient_mc.Episode` (``monte_carlo=True``) run one
-episode per program step in lock step instead.
+episode buffer.
+
+With ``lock_step``, every run instead plays one whole episode per program step, all in
+lock step: a batch then waits for its longest episode, but there is no ring, pausing or
+catching up, so a workload of one run per device (the book's Figures 9.1 and 9.2: one
+run of 100,000 episodes) runs many times faster. Agents that take a whole
+:class:`~rlfa.prediction.gradient_mc.Episode` (``monte_carlo=True``) always run so.
 """
 
 from __future__ import annotations
@@ -164,6 +168,7 @@ def episodic_prediction(
     log: Callable[[Any], dict[str, jax.Array]],
     obs_example: jax.Array,
     monte_carlo: bool = False,
+    lock_step: bool = False,
     steps_per_episode: int | None = None,
     lead: int = 64,
     noise_block: int = 128,
@@ -181,6 +186,10 @@ def episodic_prediction(
       log: ``agent_state -> metrics`` at a logged point (e.g. RMS value error).
       obs_example: an observation, for ``agent.init``.
       monte_carlo: the agent takes whole episodes: run them in lock step.
+      lock_step: run one whole episode of every run per program step (a transition
+        agent updated at each step of it): for a workload of one run per device, where
+        no run waits for another, it costs far less per step than the step schedule
+        (``python -m benchmarks.random_walk --figures 9.1`` times the book's one run).
       steps_per_episode: environment steps per run per program step (default
         ``min(max_episode_steps, 64)``): the mean episode length plus 5-10% is
         fastest; a shorter one makes runs catch up often, a longer one pauses them.
@@ -205,9 +214,9 @@ def episodic_prediction(
         return {**log(carry.agent), "episodes": carry.episodes, "steps": carry.steps,
                 "truncated_episodes": carry.truncated}
 
-    if monte_carlo:
+    if monte_carlo or lock_step:
         return _lock_step_program(dynamics, agent, max_episode_steps, obs_example,
-                                  noise_block)._replace(log=log_metrics)
+                                  noise_block, monte_carlo)._replace(log=log_metrics)
     budget = min(max_episode_steps, 64) if steps_per_episode is None else steps_per_episode
     check_positive_int("steps_per_episode", budget)
     blocks = -(-budget // 64)  # blocks of at most 64 steps, one bulk draw of noise each
@@ -296,29 +305,36 @@ def _program_step(loop: _StepLoop, c: StepCarry, hparams) -> StepCarry:
 
 
 def _lock_step_program(dynamics: NoiseDynamics, agent: Agent, max_episode_steps: int,
-                       obs_example: jax.Array, noise_block: int) -> Program:
-    """Whole-episode agents: every run's episode per program step, vmapped in lock step
-    (``log`` is the caller's)."""
+                       obs_example: jax.Array, noise_block: int, monte_carlo: bool) -> Program:
+    """Every run's next episode per program step, vmapped in lock step (``log`` is the
+    caller's): a whole-episode agent (``monte_carlo``) updates from the recorded episode
+    at its end, a transition agent at each of its steps."""
 
     def init(key, hparams):
         del hparams
         key_agent, key_run = jax.random.split(key)
         zero = jnp.int32(0)
         buffer = (jnp.zeros((max_episode_steps,) + obs_example.shape, obs_example.dtype),
-                  jnp.zeros((max_episode_steps,), jnp.float32))
+                  jnp.zeros((max_episode_steps,), jnp.float32)) if monte_carlo else ()
         return EpisodicCarry(agent.init(key_agent, obs_example), key_run, zero, zero, zero, buffer)
 
     def step(carry: EpisodicCarry, hparams) -> EpisodicCarry:
         key, key_episode = jax.random.split(carry.key)
+        if monte_carlo:
+            def record(buf, t, tr):
+                return buf[0].at[t].set(tr.obs_tm1), buf[1].at[t].set(tr.r_t)
 
-        def record(buf, t, tr):
-            return buf[0].at[t].set(tr.obs_tm1), buf[1].at[t].set(tr.r_t)
-
-        length, truncated, (obs, r) = rollout(dynamics, key_episode, max_episode_steps,
-                                              noise_block, record, carry.buffer)
-        agent_state, _ = agent.update(carry.agent, hparams, Episode(obs, r, length))
+            length, truncated, (obs, r) = rollout(dynamics, key_episode, max_episode_steps,
+                                                  noise_block, record, carry.buffer)
+            agent_state, _ = agent.update(carry.agent, hparams, Episode(obs, r, length))
+            buffer = (obs, r)
+        else:
+            length, truncated, agent_state = rollout(
+                dynamics, key_episode, max_episode_steps, noise_block,
+                lambda state, t, tr: agent.update(state, hparams, tr)[0], carry.agent)
+            buffer = ()
         return EpisodicCarry(agent_state, key, carry.episodes + 1, carry.steps + length,
-                             carry.truncated + truncated.astype(jnp.int32), (obs, r))
+                             carry.truncated + truncated.astype(jnp.int32), buffer)
 
     return Program(init=init, step=step, log=lambda c, hparams: {},
                    weights=lambda c: c.agent.w)
