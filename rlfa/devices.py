@@ -189,8 +189,8 @@ def start(argv: list[str]) -> None:
     Importing gymnax starts JAX's backend (one of its modules builds an array at
     import time), after which neither the CPU device count nor
     ``jax.distributed`` can change; ``experiments/__init__.py`` and
-    ``benchmarks/__init__.py`` therefore call this first. Reads ``--distributed.*`` flags (the same ones the study's tyro
-    config documents) and the environment variables above.
+    ``benchmarks/__init__.py`` therefore call this first. Reads ``--distributed.*`` flags
+    (the same ones the study's tyro config documents) and the environment variables above.
     """
     import argparse
 
