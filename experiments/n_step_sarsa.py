@@ -5,14 +5,13 @@
     python -m experiments.n_step_sarsa --quick            # seconds, for tests
 
 8 tilings of 8x8 tiles, step size alpha/8, epsilon = 0 (zero weights are optimistic),
-undiscounted (:func:`rlfa.book.mountain_car_figures.sarsa_program`, n-step). n is traced,
-so each figure is one compiled program over all its n, step sizes and runs. Episodes are
-cut at ``max_episode_steps`` (a truncation that still bootstraps). In Figure 10.4 a run
-that hits that cap, goes non-finite (or past the runner's divergence bound) or takes
-``max_run_steps_10_4`` steps (a mean of at least 600 per episode, twice the top of the
-book's axis) is flagged and stops (:func:`rlfa.book.mountain_car_figures.stop_flagged_runs`);
-an (n, alpha) point with a flagged run is left off its curve and marked, with the counts
-in ``summary.json``, as the book's curves stop where they blow up.
+undiscounted (:func:`rlfa.book.mountain_car_figures.sarsa_program`, n-step); a compiled
+program per n, over its step sizes and runs. Episodes are cut at ``max_episode_steps`` (a
+truncation that still bootstraps). In Figure 10.4 a run that hits that cap, goes
+non-finite (or past the runner's divergence bound) or takes ``max_run_steps_10_4`` steps
+(600 per episode, twice the top of the book's axis) is flagged and stops
+(:func:`rlfa.book.mountain_car_figures.stop_flagged_runs`); a point with a flagged run is
+left off its curve and marked, as the book's curves stop where they blow up.
 """
 
 from __future__ import annotations
@@ -40,8 +39,7 @@ class NStepSarsaConfig(StudyOptions):
     (10.4)."""
 
     figure: str = "all"
-    """Which figure: 10.3 (steps per episode, n=1 vs n=8), 10.4 (early performance vs alpha
-    and n), or all."""
+    """Which figure: 10.3 (steps per episode, n=1 vs 8), 10.4 (vs alpha and n), or all."""
     num_seeds: int | None = None
     """Independent runs per setting (default: the book's 100)."""
     settings_10_3: tuple[tuple[int, float], ...] = ((1, 0.5), (8, 0.3))
@@ -52,8 +50,7 @@ class NStepSarsaConfig(StudyOptions):
     ns_10_4: tuple[int, ...] = (1, 2, 4, 8, 16)
     """Figure 10.4's n (the book: 1, 2, 4, 8, 16)."""
     alphas_10_4: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2, 1.4, 1.7)
-    """Figure 10.4's alpha x number of tilings, crossed with every n (the book's axis: 0 to
-    about 1.7)."""
+    """Figure 10.4's alpha x tilings, crossed with every n (the book's axis: 0 to 1.7)."""
     num_episodes_10_4: int = 50
     """Figure 10.4's episodes per run, averaged over (the book: the first 50)."""
     max_run_steps_10_4: int = 30_000
@@ -124,20 +121,24 @@ def grid(config: NStepSarsaConfig, figure: str) -> tuple[list[dict], list[nss.NS
 
 
 def jobs(config: NStepSarsaConfig):
+    """A program per n of a figure, in grid order: its ring of pending updates is n long,
+    so small n makes no masked updates for a large one's (the same numbers as one program)."""
     for figure in [f for f in mc.N_STEP_FIGURES if config.figure in ("all", f)]:
         num_episodes = config.num_episodes_10_3 if figure == "10.3" else config.num_episodes_10_4
-        labels, points = grid(config, figure)
         num_logs, steps_per_log, log_x = mc.log_schedule(
             num_episodes, config.max_episode_steps, config.block_steps, config.logs_per_chunk)
-        program = mc.sarsa_program(config.features(), num_episodes,
-                                   max_episode_steps=config.max_episode_steps,
-                                   block_steps=config.block_steps, max_n=mc.max_n(points))
-        if figure == "10.4":  # its runs that blow up stop
-            program = mc.stop_flagged_runs(program, num_episodes, config.max_run_steps_10_4)
-        yield Job(f"Fig {figure}", program, [hp.traced(p) for p in points],
-                  config.num_seeds or 100, num_logs, steps_per_log, log_x=log_x,
-                  unit="env steps", postfix=latest_mean("episodes", "episodes"),
-                  grid_labels=labels, info=figure)
+        labels, points = grid(config, figure)
+        for n, group in itertools.groupby(zip(labels, points), key=lambda lp: lp[0]["n"]):
+            group_labels, group_points = map(list, zip(*group))
+            program = mc.sarsa_program(config.features(), num_episodes,
+                                       max_episode_steps=config.max_episode_steps,
+                                       block_steps=config.block_steps, max_n=n)
+            if figure == "10.4":  # its runs that blow up stop
+                program = mc.stop_flagged_runs(program, num_episodes, config.max_run_steps_10_4)
+            yield Job(f"Fig {figure} n={n}", program, [hp.traced(p) for p in group_points],
+                      config.num_seeds or 100, num_logs, steps_per_log, log_x=log_x,
+                      unit="env steps", postfix=latest_mean("episodes", "episodes"),
+                      grid_labels=group_labels, info=figure)
 
 
 def record(config: NStepSarsaConfig, job: Job, results) -> Record:
@@ -165,10 +166,11 @@ def record(config: NStepSarsaConfig, job: Job, results) -> Record:
             rec.headlines[f"Fig {figure}: {key}"] = mc.steps_headline(lengths[g], figure == "10.4")
         per_point[key] = entry
     rec.summary = {"figures": {figure: {
-        "per_point": per_point, "run_s": results.run_s, "compile_s": results.compile_s,
-        "env_steps": int(steps.sum()), "max_env_steps_per_run": int(steps.max()),
-        "num_seeds": job.num_seeds, "num_episodes": num_episodes,
-        "num_devices": results.num_devices}}}
+        "per_point": per_point, "num_seeds": job.num_seeds, "num_episodes": num_episodes,
+        "programs": {job.name: {"run_s": results.run_s, "compile_s": results.compile_s,
+                                "env_steps": int(steps.sum()),
+                                "max_env_steps_per_run": int(steps.max()),
+                                "num_devices": results.num_devices}}}}}
     if figure == "10.4":
         rec.summary["figures"][figure]["flagged_points"] = [
             k for k, e in per_point.items() if not e["valid"]]

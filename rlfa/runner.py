@@ -237,7 +237,8 @@ def run(
       logs_per_chunk: logged points per compiled call (rounded down to a divisor
         of ``num_logs`` so every chunk has the same shape and compiles once).
       num_devices: local devices to lay the runs over (default: all, or one per
-        run); the runs are padded to a multiple of it, the padding dropped after.
+        run); the runs are padded to a multiple of it (and, vmapped on a CPU, of 8 per
+        device: see :func:`_lay_out`), the padding dropped after.
       vectorize: vmap the runs a device holds (the default), or run them one after
         another (``lax.map``), each as the unbatched program. On a CPU, where one
         run of a large network already keeps a core busy, one after another is as
@@ -261,7 +262,7 @@ def run(
     x_values = _log_x(log_x, unit, num_logs, steps_per_log)
     checkpoints = checkpoints or Checkpoints()
     layout = _lay_out(num_grid * num_seeds, num_devices, checkpointed=checkpoints.directory
-                      is not None or checkpoints.resume is not None)
+                      is not None or checkpoints.resume is not None, vectorize=vectorize)
     saver = _Saver.create(checkpoints)
     keys, flat_hparams = _flat_inputs(seed, num_seeds, num_grid, hparams, layout)
     logs_per_chunk = _largest_divisor_at_most(num_logs, logs_per_chunk)
@@ -346,11 +347,23 @@ class _Layout(NamedTuple):
     mesh: Mesh | None
     placement: Any  # a NamedSharding over the mesh, or the single device
     num_runs: int  # real runs (grid points x seeds)
-    padded: int  # runs after padding to a multiple of the device count
+    padded: int  # runs after padding (see _lay_out)
 
 
-def _lay_out(num_runs: int, num_devices: int | None, checkpointed: bool) -> _Layout:
-    """The devices (and mesh) the runs are laid over; padding up to a multiple of them."""
+# Float32 lanes of the widest vector rlfa's capped CPU instruction set (AVX) has.
+CPU_LANES = 8
+
+
+def _lay_out(num_runs: int, num_devices: int | None, checkpointed: bool,
+             vectorize: bool = True) -> _Layout:
+    """The devices (and mesh) the runs are laid over, and the padded run count.
+
+    The runs are padded to a multiple of the devices and, where a CPU device vmaps
+    several, to a multiple of :data:`CPU_LANES` per device: XLA's CPU code computes a
+    vmapped batch's runs in vector lanes and a remainder of fewer runs otherwise (its
+    sums over a run's features in another order), so without the padding a run's floats
+    would depend on how many ran beside it.
+    """
     multi_process = jax.process_count() > 1
     # Several processes (rlfa.devices): the mesh spans every process's devices.
     devices = jax.devices() if multi_process else jax.local_devices()
@@ -365,7 +378,10 @@ def _lay_out(num_runs: int, num_devices: int | None, checkpointed: bool) -> _Lay
                          "run one process per host without them, or a single process.")
     if not multi_process and num_devices is None:
         devices = devices[:num_runs]  # a device with only padding would just duplicate work
-    padded = math.ceil(num_runs / len(devices)) * len(devices)
+    per_device = math.ceil(num_runs / len(devices))
+    if vectorize and per_device > 1 and devices[0].platform == "cpu":
+        per_device = math.ceil(per_device / CPU_LANES) * CPU_LANES
+    padded = per_device * len(devices)
     mesh = Mesh(np.array(devices), (RUN_AXIS,)) if len(devices) > 1 else None
     placement = NamedSharding(mesh, PartitionSpec(RUN_AXIS)) if mesh is not None else devices[0]
     return _Layout(devices, mesh, placement, num_runs, padded)

@@ -225,6 +225,10 @@ class Record:
     recursively into ``summary.json``; ``rows``: ``metrics.csv`` rows (see
     :func:`rlfa.files.metric_rows`); ``arrays``: ``metrics.npz`` entries, which
     with ``summary.json`` must hold everything the figure draws.
+
+    One figure's grid may be split over several jobs (programs whose static settings
+    differ): what they record under the same name is joined, lists and arrays
+    (along their first, grid axis) in job order; other values are replaced.
     """
 
     headlines: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
@@ -278,9 +282,15 @@ class Study:
 
 
 def _merge(into: dict, new: dict) -> None:
+    """``new`` merged into ``into``: dicts recursively, lists and arrays joined."""
     for key, value in new.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
+        old = into.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            _merge(old, value)
+        elif isinstance(value, list) and isinstance(old, list):
+            into[key] = old + value
+        elif isinstance(value, np.ndarray) and isinstance(old, np.ndarray):
+            into[key] = np.concatenate([old, value])
         else:
             into[key] = value
 
@@ -320,7 +330,7 @@ def main(study: Study, config: StudyOptions) -> Path | None:
             summary["headlines"].update(record.headlines)
             _merge(summary, record.summary)
             rows += record.rows
-            arrays.update(record.arrays)
+            _merge(arrays, record.arrays)
             results.append(result)
             summary["timings"][job.name] = {"compile_s": result.compile_s,
                                             "run_s": result.run_s}

@@ -80,6 +80,22 @@ def test_linear_seed_k_alone_equals_seed_k_among_64():
         np.testing.assert_array_equal(few.final.agent.w, many.final.agent.w[:, :num_seeds])
 
 
+def test_tile_coded_seed_k_among_12_equals_seed_k_among_16():
+    """n-step SARSA on tile coding sums 8 active features per value: XLA's CPU code for a
+    vmapped batch computes the runs left over from its vector lanes another way, so the
+    runner pads a device's batch to whole lanes; without it seeds 8-11 here differed."""
+    from rlfa.book import mountain_car_figures as mc
+    from rlfa.control.n_step_sarsa import NStepSarsaHParams
+
+    program = mc.sarsa_program(mc.tile_features(), 3, max_episode_steps=2000, block_steps=64,
+                               max_n=2)
+    hparams = runner.stack_hparams([NStepSarsaHParams(1.7 / 8, 0.0, 1.0, 2.0)])
+    few, many = (runner.run(program, hparams, seed=0, num_seeds=n, num_logs=10,
+                            steps_per_log=10, num_devices=1, progress=False) for n in (12, 16))
+    np.testing.assert_array_equal(few.final.lengths, many.final.lengths[:, :12])
+    np.testing.assert_array_equal(few.final.agent.w, many.final.agent.w[:, :12])
+
+
 def test_a_diverging_step_size_leaves_the_other_runs_untouched():
     clean = run_linear(step_sizes=(0.1,))
     poisoned = run_linear(step_sizes=(0.1, 1e4))
