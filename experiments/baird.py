@@ -3,6 +3,7 @@
     python -m experiments.baird                   # every figure, the book's settings, 10 seeds
     python -m experiments.baird --figure 11.5     # one figure: TDC, sampled and expected
     python -m experiments.baird --num-steps 5000  # longer: the weights run away
+    python -m experiments.baird --figure 11.6 --x64  # expected updates in float64
     python -m experiments.baird --quick           # seconds, for tests
 
 Sampled, from the book's initial weights: semi-gradient off-policy TD(0) diverges (Figure
@@ -12,6 +13,11 @@ semi-gradient DP diverges (Figure 11.2 right), expected TDC's sqrt(PBE) goes to 
 while sqrt(VE) does not (Figure 11.5 right), expected emphatic TD's sqrt(VE) goes to 0
 (Figure 11.6); the programs are :mod:`rlfa.book.baird_figures`'. The runner flags, per
 seed, the first logged point with a weight non-finite or beyond ``divergence_bound``.
+
+The expected updates run in float32 unless ``--x64``; each float32 run is set beside the
+same iteration in float64 (computed on the host), and where float32's round-off stops it
+short, the study says so: expected emphatic TD's sqrt(VE) stops near 2.7e-6 after about
+500 updates, where float64 goes on to 4.6e-13 at update 1000.
 """
 
 from __future__ import annotations
@@ -67,10 +73,15 @@ class BairdConfig(StudyOptions):
     """Transitions (expected updates) between logged weights."""
     divergence_bound: float = 100.0
     """A weight beyond this magnitude (ten times the largest initial weight) counts as diverged."""
+    x64: bool = False
+    """Run the expected updates (semi-gradient DP, expected TDC and emphatic TD) in float64,
+    past float32's round-off (JAX's 64-bit mode for those programs only); the sampled runs
+    stay float32."""
 
     def __post_init__(self):
         super().__post_init__()
         cfg.check_choice("figure", self.figure, (*bf.FIGURE_METHODS, "all"))
+        cfg.check_choice("x64", self.x64, (False, True))
         for name in ("num_steps", "num_updates", "num_seeds", "log_every"):
             cfg.check_positive_int(name, getattr(self, name))
             if name in ("num_steps", "num_updates") and getattr(self, name) % self.log_every:
@@ -99,16 +110,19 @@ def jobs(config: BairdConfig):
     def job(name, program, points, num_seeds, num, unit):
         x = config.log_every * np.arange(1, num // config.log_every + 1)
         labels = [{"alpha": float(p.step_size), "gamma": float(p.gamma)} for p in points]
+        x64 = config.x64 and unit != "steps"  # the expected updates only
         return Job(f"Baird {name}", program, points, num_seeds, len(x), steps_per_log=(
             1 if unit == "steps" else config.log_every), log_x=x, unit=unit,
             postfix=latest_mean("rms_ve", "sqrt(VE)"), divergence_bound=config.divergence_bound,
-            grid_labels=labels, info=name)
+            grid_labels=labels, info=name, x64=x64)
 
     for figure_number, names in bf.FIGURE_METHODS.items():
         for name in names if config.figure in (figure_number, "all") else ():
-            # TDC's point is given as float32 arrays, so summary.json reports the values it ran at
+            # TDC's point is given as float32 arrays, so summary.json reports the values it
+            # ran at (in float64, the flags' own values)
             book = config.book_point(name)
-            book = [hp.traced(book) if "tdc" in name else book]
+            float64 = config.x64 and name not in bf.SAMPLED_AGENTS
+            book = [hp.traced(book) if "tdc" in name and not float64 else book]
             if name in bf.SAMPLED_AGENTS:
                 points = book if name == "tdc" else config.grid(config.hparams)
                 yield job(name, bf.sampled_program(name, config.log_every), points,
@@ -144,6 +158,15 @@ def record(config: BairdConfig, job: Job, results) -> Record:
             **{key: stats.interval_estimates(final[metric]) for key, metric in (
                 ("final_rms_ve", "sqrt(VE)"), ("final_rms_pbe", "sqrt(PBE)"))
                if metric not in headlined.values()}}
+        if job.unit != "steps":  # an expected update: one deterministic run
+            rec.summary[name]["precision"] = "float64" if job.x64 else "float32"
+            if not job.x64:
+                floor = float32_floor(method, job, {m: final[m][0] for m in headlined.values()})
+                rec.summary[name] |= floor
+                rec.notes += [f"{name}: {metric} after {x[-1]} {job.unit} stops at the float32 "
+                              f"floor, {v['float32']:.4g}; the same iteration in float64 reaches "
+                              f"{v['float64']:.4g} (--x64 runs it so)"
+                              for metric, v in floor["float32_floor"].items()]
         rec.arrays |= {f"{name}_{k}": m[k][g] for k in ("w", "rms_ve", "rms_pbe")}
     rec.summary = {"methods": rec.summary, "divergence_bound": config.divergence_bound,
                    "log_every": config.log_every}
@@ -152,6 +175,20 @@ def record(config: BairdConfig, job: Job, results) -> Record:
             {"rms_ve": m["rms_ve"]}, [{"method": method, **labels} for labels in job.grid_labels]
             if len(job.hparams) > 1 else [{"method": method}], "step", x)
     return rec
+
+
+def float32_floor(method: str, job: Job, final: dict[str, float]) -> dict[str, dict]:
+    """A float32 expected run beside the same iteration in float64
+    (:func:`rlfa.book.baird_figures.expected_reference`): ``float64_reference``, its final
+    errors, and ``float32_floor``, each headline metric of ``final`` that float32 left more
+    than 1% above float64's (its round-off, not the algorithm, stopped it) with both values.
+    """
+    reference = bf.expected_reference(method, job.hparams[0], int(job.log_x[-1]))
+    floor = {metric: {"float32": float(value), "float64": reference[metric]}
+             for metric, value in final.items()
+             if np.isfinite(value) and value > 1.01 * reference[metric]}
+    return {"float64_reference": {f"final {k}": v for k, v in reference.items()},
+            "float32_floor": floor}
 
 
 def panel(ax, run, name):

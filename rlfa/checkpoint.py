@@ -24,11 +24,15 @@ training state must be one pytree.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -171,6 +175,11 @@ def save(directory: str | Path, chunks_done: int, carry: PyTree,
       num_runs: real runs (grid points x seeds), padding excluded.
       info: JSON-able extras returned by :func:`restore`.
       keep: how many of the newest checkpoints to keep.
+
+    Raises:
+      the error of a failed write (a full disk: orbax's ``ValueError``), leaving no
+      partial directory; what orbax's background threads report about it is not
+      printed (``RLFA_TRACEBACK=1`` prints it).
     """
     import orbax.checkpoint as ocp
 
@@ -182,7 +191,7 @@ def save(directory: str | Path, chunks_done: int, carry: PyTree,
     tree = {"carry": arrays, "metrics": {k: np.asarray(v)[:num_runs] for k, v in metrics.items()}}
     try:
         tmp.mkdir()
-        with ocp.StandardCheckpointer() as checkpointer:
+        with _background_reports_held(), ocp.StandardCheckpointer() as checkpointer:
             checkpointer.save(tmp / STATE_NAME, tree)
             checkpointer.wait_until_finished()
         meta = {"format": FORMAT_VERSION, "chunks_done": chunks_done, "num_runs": num_runs,
@@ -203,6 +212,64 @@ def save(directory: str | Path, chunks_done: int, carry: PyTree,
     for stale in chunk_dirs(root)[:-keep] if keep > 0 else []:
         shutil.rmtree(stale, ignore_errors=True)
     return final
+
+
+@contextlib.contextmanager
+def _background_reports_held():
+    """Hold back what orbax's background threads report while a save runs.
+
+    A write that fails (a full disk) is logged with its traceback by each of orbax's
+    threads (absl's logger), and tensorstore reports each write still in flight as an
+    unraisable "Event loop is closed": tracebacks that all say what the exception
+    :func:`save` raises says, which its caller reports in one line. They are dropped if
+    the save fails and passed on if it succeeds; with ``RLFA_TRACEBACK=1`` nothing is
+    held back.
+    """
+    if os.environ.get("RLFA_TRACEBACK"):
+        yield
+        return
+    absl_logger, records, unraisables = logging.getLogger("absl"), [], []
+
+    def hold(record: logging.LogRecord) -> bool:
+        records.append(record)
+        return False
+
+    previous_hook = sys.unraisablehook
+    absl_logger.addFilter(hold)
+    sys.unraisablehook = unraisables.append
+    try:
+        yield
+    except BaseException:
+        # Writes still in flight when orbax gave up end after it closed its event loop,
+        # some once the save has returned: their reports are dropped from now on.
+        sys.unraisablehook = _ClosedLoopReportsDropped.around(previous_hook)
+        raise
+    else:
+        sys.unraisablehook = previous_hook
+    finally:
+        absl_logger.removeFilter(hold)
+    for record in records:  # the save succeeded: what it reported is not in an error
+        absl_logger.handle(record)
+    for unraisable in unraisables:
+        previous_hook(unraisable)
+
+
+class _ClosedLoopReportsDropped:
+    """A ``sys.unraisablehook`` that drops tensorstore's reports of a write ending after
+    a failed save closed orbax's event loop (``RuntimeError: Event loop is closed``, of
+    no object) and passes every other report to the hook it wraps."""
+
+    def __init__(self, previous: Callable):
+        self.previous = previous
+
+    @classmethod
+    def around(cls, hook: Callable) -> Callable:
+        return hook if isinstance(hook, cls) else cls(hook)
+
+    def __call__(self, unraisable) -> None:
+        if not (unraisable.object is None and isinstance(unraisable.exc_value, RuntimeError)
+                and str(unraisable.exc_value) == "Event loop is closed"):
+            self.previous(unraisable)
 
 
 def locate(path: str | Path) -> Path | None:

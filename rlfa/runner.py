@@ -28,6 +28,7 @@ Hyperparameters are traced array leaves: a sweep of any size compiles once.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import signal
@@ -116,11 +117,19 @@ def seed_keys(seed: int, num_seeds: int) -> jax.Array:
     return jax.vmap(lambda k: jax.random.fold_in(base, k))(jnp.arange(num_seeds))
 
 
-def stack_hparams(points: list[PyTree]) -> PyTree:
-    """Stack a list of hyperparameter NamedTuples into one with a leading grid axis."""
+def stack_hparams(points: list[PyTree], dtype: Any = jnp.float32) -> PyTree:
+    """Stack a list of hyperparameter NamedTuples into one with a leading grid axis.
+
+    ``dtype``: float32, or float64 for :func:`run` with ``x64=True``; float64 leaves are
+    stacked on the host as numpy arrays (JAX makes float64 arrays only in its 64-bit
+    mode), so a point given as Python floats keeps every digit.
+    """
     if not points:
         raise ValueError("the hyperparameter grid is empty: give at least one point.")
-    return jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x, jnp.float32) for x in xs]), *points)
+    if np.dtype(dtype) == np.float64:
+        return jax.tree.map(lambda *xs: np.stack([np.asarray(x, np.float64) for x in xs]),
+                            *points)
+    return jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x, dtype) for x in xs]), *points)
 
 
 def grid_size(hparams: PyTree) -> int:
@@ -225,6 +234,7 @@ def run(
     postfix: Callable[[dict[str, np.ndarray]], dict[str, float]] | None = None,
     derive: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None,
     logger: Callable[..., None] | None = None,
+    x64: bool = False,
 ) -> Results:
     """Run ``program`` for every (grid point, seed) in one compiled program.
 
@@ -252,32 +262,37 @@ def run(
       checkpoints: saving and resuming (:class:`Checkpoints`); None: neither.
       log_x, unit, postfix, derive, logger: what the bar and the live logger
         show between chunks, see :class:`_Reporter`.
+      x64: compile and run in JAX's 64-bit mode (``jax.enable_x64``, for this call
+        only): the floats the program makes without naming a dtype are float64, and
+        so are the hyperparameters when stacked as float64 (:func:`stack_hparams`).
+        For deterministic iterations whose answer float32 round-off would limit.
 
     Returns:
       :class:`Results` with arrays laid out ``[grid, seed, ...]``.
     """
-    _check_counts(num_seeds=num_seeds, num_logs=num_logs, steps_per_log=steps_per_log,
-                  logs_per_chunk=logs_per_chunk)
-    num_grid = grid_size(hparams)
-    x_values = _log_x(log_x, unit, num_logs, steps_per_log)
-    checkpoints = checkpoints or Checkpoints()
-    layout = _lay_out(num_grid * num_seeds, num_devices, checkpointed=checkpoints.directory
-                      is not None or checkpoints.resume is not None, vectorize=vectorize)
-    saver = _Saver.create(checkpoints)
-    keys, flat_hparams = _flat_inputs(seed, num_seeds, num_grid, hparams, layout)
-    logs_per_chunk = _largest_divisor_at_most(num_logs, logs_per_chunk)
-    num_chunks = num_logs // logs_per_chunk
-    counts = dict(seed=seed, num_seeds=num_seeds, num_grid=num_grid, num_logs=num_logs,
-                  steps_per_log=steps_per_log, logs_per_chunk=logs_per_chunk,
-                  divergence_bound=divergence_bound, vectorize=vectorize)
-    state, compiled, compile_s = _compile(program, hparams, keys, flat_hparams, layout, saver,
-                                          checkpoints.fingerprint, num_chunks, counts)
-    reporter = _Reporter(progress, num_chunks, logs_per_chunk, state.chunks_done, x_values, unit,
-                         steps_per_log, (num_grid, num_seeds), postfix, derive, logger)
-    _chunk_loop(state, compiled, flat_hparams, layout, saver, reporter, num_chunks,
-                logs_per_chunk, on_chunk, compile_s)
-    return _results(state, layout, num_grid, num_seeds, num_logs, compile_s,
-                    saver.errors if saver is not None else [])
+    with jax.enable_x64(True) if x64 else contextlib.nullcontext():
+        _check_counts(num_seeds=num_seeds, num_logs=num_logs, steps_per_log=steps_per_log,
+                      logs_per_chunk=logs_per_chunk)
+        num_grid = grid_size(hparams)
+        x_values = _log_x(log_x, unit, num_logs, steps_per_log)
+        checkpoints = checkpoints or Checkpoints()
+        layout = _lay_out(num_grid * num_seeds, num_devices, checkpointed=checkpoints.directory
+                          is not None or checkpoints.resume is not None, vectorize=vectorize)
+        saver = _Saver.create(checkpoints)
+        keys, flat_hparams = _flat_inputs(seed, num_seeds, num_grid, hparams, layout)
+        logs_per_chunk = _largest_divisor_at_most(num_logs, logs_per_chunk)
+        num_chunks = num_logs // logs_per_chunk
+        counts = dict(seed=seed, num_seeds=num_seeds, num_grid=num_grid, num_logs=num_logs,
+                      steps_per_log=steps_per_log, logs_per_chunk=logs_per_chunk,
+                      divergence_bound=divergence_bound, vectorize=vectorize)
+        state, compiled, compile_s = _compile(program, hparams, keys, flat_hparams, layout,
+                                              saver, checkpoints.fingerprint, num_chunks, counts)
+        reporter = _Reporter(progress, num_chunks, logs_per_chunk, state.chunks_done, x_values,
+                             unit, steps_per_log, (num_grid, num_seeds), postfix, derive, logger)
+        _chunk_loop(state, compiled, flat_hparams, layout, saver, reporter, num_chunks,
+                    logs_per_chunk, on_chunk, compile_s)
+        return _results(state, layout, num_grid, num_seeds, num_logs, compile_s,
+                        saver.errors if saver is not None else [])
 
 
 def _compile(program: Program, hparams, keys, flat_hparams, layout: _Layout,

@@ -198,6 +198,8 @@ class Job:
     ``grid_labels``: one dict per grid point (metrics.csv columns, logger names).
     ``info``: whatever the study's ``record`` needs to describe the job.
     ``vectorize``: :func:`rlfa.runner.run`'s, unless ``--vectorize`` says otherwise.
+    ``x64``: run in JAX's 64-bit mode, with float64 hyperparameters
+    (:func:`rlfa.runner.run`'s ``x64``).
     """
 
     name: str
@@ -214,6 +216,7 @@ class Job:
     grid_labels: Sequence[dict[str, Any]] | None = None
     info: Any = None
     vectorize: bool = True
+    x64: bool = False
 
 
 @dataclasses.dataclass
@@ -224,7 +227,9 @@ class Record:
     ``headlines``, printed at the end); ``summary``: nested numbers merged
     recursively into ``summary.json``; ``rows``: ``metrics.csv`` rows (see
     :func:`rlfa.files.metric_rows`); ``arrays``: ``metrics.npz`` entries, which
-    with ``summary.json`` must hold everything the figure draws.
+    with ``summary.json`` must hold everything the figure draws; ``notes``:
+    sentences that say what the headlines mean, made from the numbers recorded
+    (printed after the headlines, and ``summary.json``'s ``notes``).
 
     One figure's grid may be split over several jobs (programs whose static settings
     differ): what they record under the same name is joined, lists and arrays
@@ -235,6 +240,7 @@ class Record:
     summary: dict[str, Any] = dataclasses.field(default_factory=dict)
     rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 class RunFiles(NamedTuple):
@@ -298,7 +304,8 @@ def _merge(into: dict, new: dict) -> None:
 def run_job(job: Job, config: StudyOptions, checkpoints: Path | None = None,
             logger: live.Logger | None = None) -> Results:
     """Run one job through :func:`rlfa.runner.run` with the study's options."""
-    return runner.run(job.program, runner.stack_hparams(list(job.hparams)),
+    dtype = np.float64 if job.x64 else np.float32
+    return runner.run(job.program, runner.stack_hparams(list(job.hparams), dtype), x64=job.x64,
                       num_seeds=job.num_seeds, num_logs=job.num_logs,
                       steps_per_log=job.steps_per_log, divergence_bound=job.divergence_bound,
                       log_x=job.log_x, unit=job.unit, postfix=job.postfix, derive=job.derive,
@@ -311,7 +318,7 @@ def main(study: Study, config: StudyOptions) -> Path | None:
     """Run every job of ``study``, write ``<out>/<name>/<timestamp>/`` and return it.
 
     ``jobs``, ``record`` and the logger see ``config.effective()``. The directory holds
-    ``config.json``, ``summary.json`` (the records' numbers, ``headlines``, ``study``,
+    ``config.json``, ``summary.json`` (the records' numbers, ``headlines``, ``notes``, ``study``,
     per-job and total timings, device and process counts), ``metrics.csv``,
     ``metrics.npz`` (if any arrays) and ``figure.png``, drawn from those files.
     Processes other than 0 write nothing and return None.
@@ -331,6 +338,8 @@ def main(study: Study, config: StudyOptions) -> Path | None:
             _merge(summary, record.summary)
             rows += record.rows
             _merge(arrays, record.arrays)
+            if record.notes:
+                summary.setdefault("notes", []).extend(record.notes)
             results.append(result)
             summary["timings"][job.name] = {"compile_s": result.compile_s,
                                             "run_s": result.run_s}
@@ -346,6 +355,8 @@ def main(study: Study, config: StudyOptions) -> Path | None:
     redraw(path, study)
     for label, head in summary["headlines"].items():
         print(f"{label}: {head['metric']} {stats.describe(head)}")
+    for note in summary.get("notes", []):
+        print(note)
     print(f"{len(results)} program(s): run {summary['run_s']:.2f} s, compile "
           f"{summary['compile_s']:.2f} s, wall {summary['wall_s']:.1f} s "
           f"({summary['num_devices']} devices)")

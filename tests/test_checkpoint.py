@@ -1,17 +1,21 @@
 """Checkpoints (rlfa/checkpoint.py) and the runner's save / interrupt / resume path."""
 
 import importlib.util
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from absl import logging as absl_logging
 
 from rlfa import checkpoint as ckpt
 from rlfa import runner
@@ -376,3 +380,62 @@ def test_a_study_writes_its_results_before_failing_on_a_save(tmp_path, monkeypat
     assert f"results: {summaries[0].parent}" in captured.out
     assert "checkpoint save(s) failed" in captured.err
     assert str(tmp_path / "runs" / "checkpoints" / "baird") in captured.err
+
+
+# --- what orbax's background threads report while a save runs ------------------------------
+
+CLOSED_LOOP = SimpleNamespace(object=None, exc_value=RuntimeError("Event loop is closed"))
+
+
+@pytest.fixture
+def reports(monkeypatch):
+    """What reaches absl's logger and ``sys.unraisablehook``, as text (the hook restored after)."""
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logging.getLogger("absl").addHandler(handler)
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(str(u.exc_value)))
+    yield seen
+    logging.getLogger("absl").removeHandler(handler)
+
+
+def report_from_a_thread():
+    """What orbax's threads do when a write fails: log it, and leave a write in flight."""
+    def work():
+        absl_logging.error("write failed")
+        sys.unraisablehook(SimpleNamespace(object=None, exc_value=RuntimeError("in flight")))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+
+
+def test_a_failed_save_holds_back_what_its_threads_report(reports, monkeypatch):
+    monkeypatch.delenv("RLFA_TRACEBACK", raising=False)
+    with pytest.raises(OSError), ckpt._background_reports_held():
+        report_from_a_thread()
+        raise OSError(28, "No space left on device")
+    assert reports == []
+    # Writes that end later report a closed event loop: dropped; anything else is not.
+    sys.unraisablehook(CLOSED_LOOP)
+    sys.unraisablehook(SimpleNamespace(object=None, exc_value=RuntimeError("other")))
+    assert reports == ["other"]
+
+
+def test_a_save_that_succeeds_passes_on_what_its_threads_report(reports, monkeypatch):
+    monkeypatch.delenv("RLFA_TRACEBACK", raising=False)
+    with ckpt._background_reports_held():
+        report_from_a_thread()
+        assert reports == []
+    assert reports == ["write failed", "in flight"]
+    sys.unraisablehook(CLOSED_LOOP)
+    assert reports[-1] == "Event loop is closed"
+
+
+def test_rlfa_traceback_shows_what_a_failed_save_reports(reports, monkeypatch):
+    monkeypatch.setenv("RLFA_TRACEBACK", "1")
+    with pytest.raises(OSError), ckpt._background_reports_held():
+        report_from_a_thread()
+        raise OSError(28, "No space left on device")
+    sys.unraisablehook(CLOSED_LOOP)
+    assert reports == ["write failed", "in flight", "Event loop is closed"]

@@ -266,6 +266,69 @@ def test_resuming_another_configuration_is_one_clear_line(tmp_path):
     assert str(tmp_path / "ck") in error[0]
 
 
+# A sitecustomize that makes every checkpoint save write into a file-size limit of 4 kB,
+# so orbax's background threads fail as on a full disk (EFBIG rather than ENOSPC).
+FILE_SIZE_LIMIT = """
+import resource
+import signal
+
+from rlfa import checkpoint
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, not the process
+_save = checkpoint.save
+
+
+def save(*args, **kwargs):
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+    try:
+        return _save(*args, **kwargs)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+checkpoint.save = save
+"""
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 300 kB tmpfs (skipped where mounting one is not allowed), unmounted after."""
+    path = tmp_path / "small"
+    path.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(path)]
+    if sys.platform != "linux" or subprocess.run(mount, capture_output=True,
+                                                 check=False).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield path
+    subprocess.run(["umount", str(path)], check=True)
+
+
+@pytest.mark.parametrize("full", ["tmpfs", "file size limit"])
+def test_a_save_on_a_full_disk_is_rlfas_message_without_tracebacks(full, tmp_path, request):
+    """DQN's replay buffer does not fit: the results are written in full, the run exits 1
+    naming the failed save and its directory, and orbax's threads print nothing."""
+    env = {}
+    if full == "tmpfs":
+        checkpoints = request.getfixturevalue("small_tmpfs") / "ck"
+    else:
+        checkpoints = tmp_path / "ck"
+        (tmp_path / "inject").mkdir()
+        (tmp_path / "inject" / "sitecustomize.py").write_text(FILE_SIZE_LIMIT)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(tmp_path / "inject"), os.environ.get("PYTHONPATH")) if p)
+    proc = python_m("experiments.dqn", "--quick", "--checkpoint-dir", str(checkpoints),
+                    "--checkpoint-every", "1", "--no-progress", cwd=tmp_path, env=env)
+    assert proc.returncode == 1, failure(proc)
+    assert (results_dir(proc.stdout) / "summary.json").is_file()
+    assert "Traceback" not in proc.stderr and "absl" not in proc.stderr, proc.stderr[-5000:]
+    lines = proc.stderr.splitlines()
+    assert all(line.startswith(("rlfa: ", "  saving chunk")) for line in lines), lines
+    assert any(line.startswith(f"rlfa: saving chunk 1 in {checkpoints / 'DQN'} failed")
+               for line in lines), lines
+    assert "checkpoint save(s) failed" in proc.stderr
+
+
 # --- interrupt, then resume with the printed command -------------------------------------
 
 

@@ -12,6 +12,7 @@ import pytest
 from rlfa import prediction, runner
 from rlfa.envs import random_walk as rw
 from rlfa.features.state_aggregation import state_aggregation
+from rlfa.types import Program
 
 PARAMS = rw.EnvParams(num_states=20, start_state=10, max_jump=3)
 
@@ -147,3 +148,19 @@ def test_a_study_job_runs_vectorized_as_it_chose_unless_the_option_says(
                     vectorize=job_choice)
     study.run_job(job, study.StudyOptions(vectorize=option))
     assert seen["vectorize"] is expected
+
+
+def test_x64_runs_one_call_in_float64_with_the_hyperparameters_exact():
+    """A Program whose floats are the mode's: x64=True makes them float64 for that call."""
+    program = Program(lambda key, hp: jnp.zeros(()), lambda c, hp: c + hp.step_size,
+                      lambda c, hp: {"c": c, "alpha": hp.step_size})
+    hp = prediction.PredictionHParams(0.1, 1.0)
+    float32 = runner.run(program, runner.stack_hparams([hp]), seed=0, num_seeds=1, num_logs=1,
+                         steps_per_log=3, progress=False)
+    float64 = runner.run(program, runner.stack_hparams([hp], np.float64), seed=0, num_seeds=1,
+                         num_logs=1, steps_per_log=3, progress=False, x64=True)
+    assert float32.metrics["c"].dtype == np.float32 and float64.metrics["c"].dtype == np.float64
+    assert float64.metrics["alpha"][0, 0, 0] == 0.1  # not float32's 0.10000000149
+    assert float64.metrics["c"][0, 0, 0] == 0.1 + 0.1 + 0.1
+    assert float32.metrics["c"][0, 0, 0] == np.float32(0.1) + np.float32(0.1) + np.float32(0.1)
+    assert jnp.zeros(()).dtype == jnp.float32  # the mode is back as it was

@@ -68,22 +68,23 @@ def figure_of(method: str) -> str:
     return next(f for f, methods in FIGURE_METHODS.items() if method in methods)
 
 
-def baird_mdp() -> FiniteMDP:
-    """Baird's counterexample (Example 11.1) under its target policy, float32.
+def baird_mdp(dtype: Any = jnp.float32, xp: Any = jnp) -> FiniteMDP:
+    """Baird's counterexample (Example 11.1) under its target policy, float32 by default.
 
     The target policy always takes SOLID, which leads to the lower state (7 in the
     book, index 6) from every state; every reward is 0. ``mu`` is the behaviour
     policy's state distribution: uniform over the 7 states (dashed w.p. 6/7 lands on
     each upper state w.p. 1/7, solid on the lower one w.p. 1/7), and it is so from the
-    first step, since the environment starts in a uniformly drawn state.
+    first step, since the environment starts in a uniformly drawn state. ``xp``: the
+    array module, ``jax.numpy`` or ``numpy`` (float64 on the host, whatever JAX's mode).
     """
     n = baird.NUM_STATES
     transitions = np.zeros((n, n))
     transitions[:, n - 1] = 1.0
-    return FiniteMDP(features=jnp.asarray(baird.feature_matrix(), jnp.float32),
-                     mu=jnp.full((n,), 1.0 / n, jnp.float32),
-                     transitions=jnp.asarray(transitions, jnp.float32),
-                     rewards=jnp.zeros((n,), jnp.float32))
+    return FiniteMDP(features=xp.asarray(baird.feature_matrix(), dtype),
+                     mu=xp.full((n,), 1.0 / n, dtype),
+                     transitions=xp.asarray(transitions, dtype),
+                     rewards=xp.zeros((n,), dtype))
 
 
 def baird_hparams(step_size: float) -> PredictionHParams:
@@ -188,8 +189,8 @@ class BairdCarry(NamedTuple):
 
 
 def _errors(w: jax.Array, gamma: jax.Array) -> dict[str, jax.Array]:
-    mdp = baird_mdp()
-    return {"w": w, "rms_ve": mdp_rms_value_error(mdp, w, jnp.zeros(baird.NUM_STATES)),
+    mdp = baird_mdp(w.dtype)
+    return {"w": w, "rms_ve": mdp_rms_value_error(mdp, w, jnp.zeros(baird.NUM_STATES, w.dtype)),
             "rms_pbe": rms_projected_bellman_error(mdp, w, gamma)}
 
 
@@ -256,12 +257,41 @@ EXPECTED_UPDATES = {
 def expected_program(name: str) -> Program:
     """One deterministic run (``init`` ignores the key) of :data:`EXPECTED_UPDATES`
     ``[name]`` from the book's initial weights; the carry is ``(w, aux)``, a program
-    step one update (one sweep for DP). Logs as :func:`baird_program`."""
+    step one update (one sweep for DP). Logs as :func:`baird_program`.
+
+    In the float of JAX's mode: float32, or float64 in its 64-bit mode (the runner's
+    ``x64``), where the iteration goes on below float32's round-off (Figure 11.6's
+    sqrt(VE) stops near 3e-6 in float32; :func:`expected_reference`)."""
     _, update, aux_shape = EXPECTED_UPDATES[name]
-    mdp = baird_mdp()
-    return Program(lambda key, hp: (jnp.asarray(baird.INITIAL_WEIGHTS), jnp.zeros(aux_shape)),
-                   lambda carry, hp: update(mdp, *carry, hp),
+
+    def init(key, hp):
+        w0 = jnp.asarray(baird.INITIAL_WEIGHTS, jax.dtypes.canonicalize_dtype(jnp.float64))
+        return w0, jnp.zeros(aux_shape, w0.dtype)
+
+    return Program(init, lambda carry, hp: update(baird_mdp(carry[0].dtype), *carry, hp),
                    lambda carry, hp: _errors(carry[0], hp.gamma), weights=lambda c: c[0])
+
+
+def expected_reference(name: str, hparams, num_updates: int) -> dict[str, float]:
+    """:func:`expected_program` ``(name)`` at ``hparams`` in float64 on the host: its
+    ``max |w|``, ``sqrt(VE)`` and ``sqrt(PBE)`` after ``num_updates`` updates.
+
+    The same update function, iterated on NumPy float64 arrays (the errors taken in
+    JAX's 64-bit mode), so a float32 run can be set beside what its iteration reaches
+    without float32's round-off: Figure 11.6's sqrt(VE) after 1000 updates is about
+    2.7e-6 in float32 and 4.6e-13 in float64.
+    """
+    _, update, aux_shape = EXPECTED_UPDATES[name]
+    mdp = baird_mdp(np.float64, np)
+    point = type(hparams)(*(float(x) for x in hparams))
+    w, aux = np.asarray(baird.INITIAL_WEIGHTS, np.float64), np.zeros(aux_shape)
+    with np.errstate(over="ignore", invalid="ignore"):  # DP may run past float64 too
+        for _ in range(num_updates):
+            w, aux = update(mdp, w, aux, point)
+    with jax.enable_x64(True):
+        return {"max |w|": float(np.max(np.abs(w))),
+                "sqrt(VE)": float(mdp_rms_value_error(mdp, w, np.zeros(baird.NUM_STATES))),
+                "sqrt(PBE)": float(rms_projected_bellman_error(mdp, w, point.gamma))}
 
 
 def sampled_program(name: str, block_steps: int) -> Program:

@@ -9,7 +9,9 @@ emphasis ``M_t`` built from the interest ``I_t`` (here 1 in every state):
 
 Its variance on Baird's counterexample is too high to run it sampled, so the book
 plots its expected trajectory (Figure 11.6, alpha = 0.03): sqrt(VE) goes to 0
-(:func:`rlfa.book.baird_figures.baird_expected_emphatic_td`).
+(:func:`rlfa.book.baird_figures.baird_expected_emphatic_td`), in float32 until
+round-off stops it near 2.7e-6, after about 500 updates; in float64 it goes on
+(``python -m experiments.baird --figure 11.6 --x64``).
 
 Which expectation, exactly: ``S_t ~ mu`` at every step (the behaviour policy's
 stationary distribution, which it starts in), and the emphasis is tracked

@@ -14,6 +14,8 @@ from rlfa.book.baird_figures import (
     baird_hparams,
     baird_mdp,
     baird_semi_gradient_dp,
+    expected_program,
+    expected_reference,
 )
 from rlfa.envs import baird
 from rlfa.prediction import PredictionHParams
@@ -116,3 +118,32 @@ def test_stable_on_baird_and_value_error_goes_to_zero():
 def test_bad_step_size_is_refused_naming_the_field():
     with pytest.raises(ValueError, match="step_size=-0.03"):
         baird_expected_emphatic_td(-0.03, 10)
+
+
+def test_the_float64_reference_is_the_same_iteration_past_float32s_floor():
+    """Figure 11.6 in float64 on the host: float32's curve to 3 digits through update 300,
+    then on to 4.6e-13 at update 1000, where float32 has stopped near 2.7e-6 since 500."""
+    mdp = baird_mdp(np.float64, np)
+    assert isinstance(mdp.mu, np.ndarray) and mdp.mu.dtype == np.float64 and mdp.mu[0] == 1 / 7
+    float32 = np.asarray(baird_expected_emphatic_td(0.03, 1000).rms_ve)
+    hp = PredictionHParams(0.03, 0.99)
+    for k in (100, 200, 300):
+        assert expected_reference("expected_emphatic_td", hp, k)["sqrt(VE)"] == pytest.approx(
+            float32[k], rel=1e-3)
+    reference = expected_reference("expected_emphatic_td", hp, 1000)
+    assert reference["sqrt(VE)"] == pytest.approx(4.575e-13, rel=1e-3)
+    assert 1e-6 < float32[-1] < 5e-6
+    # its limit, where every value is 0: w1..w6 = 22/13, w7 = 88/13, w8 = -44/13
+    assert reference["max |w|"] == pytest.approx(88 / 13, rel=1e-12)
+
+
+def test_expected_programs_follow_jaxs_mode():
+    """float32 by default; float64 in JAX's 64-bit mode (the runner's x64)."""
+    program, hp = expected_program("expected_emphatic_td"), PredictionHParams(0.03, 0.99)
+    carry = program.init(jax.random.key(0), hp)
+    assert carry[0].dtype == carry[1].dtype == program.step(carry, hp)[0].dtype == jnp.float32
+    with jax.enable_x64(True):
+        carry = program.init(jax.random.key(0), hp)
+        step = program.step(carry, hp)
+        assert carry[0].dtype == step[0].dtype == step[1].dtype == jnp.float64
+        assert program.log(step, hp)["rms_ve"].dtype == jnp.float64

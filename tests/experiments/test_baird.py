@@ -64,6 +64,33 @@ def check_expected_updates(path, names):
         assert {"expected_tdc", "expected_tdc sqrt(VE)"} <= set(summary["headlines"])
     if "expected_emphatic_td" in final:  # sqrt(VE) to 0
         assert final["expected_emphatic_td"]["final sqrt(VE)"] < 1e-3
+    check_float32_floor(summary, names)
+
+
+def check_float32_floor(summary, names):
+    """A float32 expected run is set beside the same iteration in float64: only emphatic
+    TD's sqrt(VE) (heading to 0) is stopped short by float32, and the study says so."""
+    runs, notes = summary["methods"], summary.get("notes", [])
+    for name in names:
+        run = runs[name]
+        assert run["precision"] == "float32"
+        reference, ran = run["float64_reference"], run["per_seed"][0]
+        floored = {"sqrt(VE)"} if name == "expected_emphatic_td" else set()
+        assert set(run["float32_floor"]) == floored
+        for metric in ("max |w|", "sqrt(VE)", "sqrt(PBE)"):
+            if reference[f"final {metric}"] > 1e-3:  # away from float32's round-off they agree
+                assert ran[f"final {metric}"] == pytest.approx(reference[f"final {metric}"],
+                                                               rel=1e-4)
+    if "expected_emphatic_td" in names:
+        floor = runs["expected_emphatic_td"]["float32_floor"]["sqrt(VE)"]
+        assert floor["float32"] == runs["expected_emphatic_td"]["per_seed"][0]["final sqrt(VE)"]
+        assert 1e-7 < floor["float32"] < 1e-5 and floor["float64"] < 1e-12
+        assert floor["float64"] == runs["expected_emphatic_td"]["float64_reference"][
+            "final sqrt(VE)"]
+        [note] = [n for n in notes if n.startswith("expected_emphatic_td:")]
+        assert "float32 floor" in note and f"{floor['float32']:.4g}" in note
+        assert f"{floor['float64']:.4g}" in note and "--x64" in note
+    assert len(notes) == ("expected_emphatic_td" in names)
 
 
 @pytest.mark.parametrize("kwargs, field", [
@@ -75,6 +102,7 @@ def check_expected_updates(path, names):
     ({"figure": "11.3"}, "figure"),
     ({"tdc_beta": 0.0}, "tdc_beta"),
     ({"emphatic_step_size": -1.0}, "emphatic_step_size"),
+    ({"x64": "yes"}, "x64"),
 ])
 def test_bad_config_names_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
@@ -108,3 +136,21 @@ def test_one_figure_runs_only_its_programs(tmp_path):
     check_expected_updates(path, ("expected_emphatic_td",))
     assert (path / "metrics.csv").read_text() == ""  # the expected curves are in metrics.npz
     assert (path / "figure.png").stat().st_size > 0
+
+
+def test_x64_runs_the_expected_updates_in_float64_past_the_float32_floor(tmp_path, capsys):
+    path = baird.STUDY.run(baird.BairdConfig(quick=True, out=str(tmp_path), progress=False,
+                                             figure="11.6", x64=True))
+    summary = json.loads((path / "summary.json").read_text())
+    run = summary["methods"]["expected_emphatic_td"]
+    assert run["precision"] == "float64" and "float32_floor" not in run
+    assert "notes" not in summary and "float32 floor" not in capsys.readouterr().out
+    with np.load(path / "metrics.npz") as npz:
+        rms_ve = npz["expected_emphatic_td_rms_ve"][0]
+    assert rms_ve.dtype == np.float64
+    # On towards 0 past float32's 2.7e-6: the host's float64 iteration, to 8 digits.
+    reference = bf.expected_reference("expected_emphatic_td", PredictionHParams(0.03, 0.99), 1000)
+    assert rms_ve[-1] < 1e-10
+    assert rms_ve[-1] == pytest.approx(reference["sqrt(VE)"], rel=1e-8)
+    # The flags' values, not float32's roundings of them.
+    assert run["hparams"] == {"step_size": 0.03, "gamma": 0.99}
