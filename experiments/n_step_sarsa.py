@@ -10,7 +10,7 @@ program per n, over its step sizes and runs. Episodes are cut at ``max_episode_s
 truncation that still bootstraps). In Figure 10.4 a run that hits that cap, goes
 non-finite (or past the runner's divergence bound) or takes ``max_run_steps_10_4`` steps
 (600 per episode, twice the top of the book's axis) is flagged and stops
-(:func:`rlfa.book.mountain_car_figures.stop_flagged_runs`); a point with a flagged run is
+(:func:`rlfa.book.mountain_car_figures.flagged`); a point with a flagged run is
 left off its curve and marked, as the book's curves stop where they blow up.
 """
 
@@ -130,11 +130,10 @@ def jobs(config: NStepSarsaConfig):
         labels, points = grid(config, figure)
         for n, group in itertools.groupby(zip(labels, points), key=lambda lp: lp[0]["n"]):
             group_labels, group_points = map(list, zip(*group))
-            program = mc.sarsa_program(config.features(), num_episodes,
-                                       max_episode_steps=config.max_episode_steps,
-                                       block_steps=config.block_steps, max_n=n)
-            if figure == "10.4":  # its runs that blow up stop
-                program = mc.stop_flagged_runs(program, num_episodes, config.max_run_steps_10_4)
+            program = mc.sarsa_program(
+                config.features(), num_episodes, max_episode_steps=config.max_episode_steps,
+                block_steps=config.block_steps, max_n=n,
+                max_run_steps=config.max_run_steps_10_4 if figure == "10.4" else None)
             yield Job(f"Fig {figure} n={n}", program, [hp.traced(p) for p in group_points],
                       config.num_seeds or 100, num_logs, steps_per_log, log_x=log_x,
                       unit="env steps", postfix=latest_mean("episodes", "episodes"),

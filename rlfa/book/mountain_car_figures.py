@@ -9,7 +9,7 @@ n-step semi-gradient SARSA (§10.2).
 :func:`book_workload` gives Figures 10.1 and 10.2 their runs and episodes,
 :func:`sarsa_program` one run of (n-step) semi-gradient SARSA as a runner Program (one
 environment step per loop step, :func:`~rlfa.control.episodes.episodic_control`),
-:func:`stop_flagged_runs` ends Figure 10.4's runs that blow up, :func:`log_schedule`
+:func:`flagged` stops Figure 10.4's runs that blow up, :func:`log_schedule`
 says how long to run so every episode could hit the time limit, :func:`flagged_runs`
 which runs Figure 10.4 leaves out, :func:`cost_to_go_surfaces` Figure 10.1's surfaces;
 the ``plot_*`` functions draw the book's panels from a run's arrays.
@@ -17,8 +17,10 @@ the ``plot_*`` functions draw the book's panels from a run's arrays.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -81,7 +83,8 @@ def book_workload(figure: str, quick: bool = False, num_seeds: int | None = None
 
 def sarsa_program(features: FeatureMap, num_episodes: int, *, max_episode_steps: int,
                   next_action: str = "reuse", snapshot_episodes: tuple[int, ...] = (),
-                  block_steps: int = 64, max_n: int | None = None) -> Program:
+                  block_steps: int = 64, max_n: int | None = None,
+                  max_run_steps: int | None = None) -> Program:
     """One run of semi-gradient SARSA on Mountain Car as a runner Program.
 
     Args:
@@ -95,6 +98,10 @@ def sarsa_program(features: FeatureMap, num_episodes: int, *, max_episode_steps:
         :class:`~rlfa.control.linear_values.ControlHParams`); else n-step SARSA
         (:func:`~rlfa.control.n_step_sarsa.n_step_semi_gradient_sarsa`), whose traced
         ``n`` may go up to ``max_n`` (:func:`max_n`).
+      max_run_steps: None, or Figure 10.4's flagged runs stop (:func:`flagged`): an
+        episode hit the time limit, a weight is non-finite or the run has taken this many
+        environment steps. Runs advance in lock step: one blown-up run would otherwise
+        keep them all going for up to ``num_episodes`` times the time limit.
     """
     env = MountainCar()
     params = env.default_params.replace(max_steps_in_episode=max_episode_steps)
@@ -105,7 +112,9 @@ def sarsa_program(features: FeatureMap, num_episodes: int, *, max_episode_steps:
     return episodic_control(
         env, params, agent, linear_q(tiles, NUM_ACTIONS), NUM_ACTIONS,
         num_episodes=num_episodes, actions=sarsa_actions(next_action),
-        snapshot_episodes=snapshot_episodes, block_steps=block_steps, observe=features)
+        snapshot_episodes=snapshot_episodes, block_steps=block_steps, observe=features,
+        stop=None if max_run_steps is None else functools.partial(
+            flagged, max_run_steps=max_run_steps))
 
 
 def max_n(points) -> int:
@@ -114,14 +123,11 @@ def max_n(points) -> int:
     return max(1, *(round(float(p.n)) for p in points))
 
 
-def stop_flagged_runs(program: Program, num_episodes: int, max_run_steps: int) -> Program:
-    """``program`` whose runs also count as finished (Figure 10.4's flagged runs) once an
-    episode hit the time limit, a weight is non-finite or the run has taken
-    ``max_run_steps`` environment steps: all runs advance in lock step, so one blown-up run
-    would otherwise keep them all going for up to ``num_episodes`` times the time limit."""
-    return program._replace(finished=lambda c: (c.episodes >= num_episodes)
-                            | jnp.any(c.truncated) | ~jnp.all(jnp.isfinite(c.agent.w))
-                            | (c.steps >= max_run_steps))
+def flagged(carry, max_run_steps: int) -> jax.Array:
+    """Whether a run of :func:`sarsa_program` blew up, bool ``[]``: an episode hit the time
+    limit, a weight is non-finite, or it has taken ``max_run_steps`` environment steps."""
+    return (jnp.any(carry.truncated) | ~jnp.all(jnp.isfinite(carry.agent.w))
+            | (carry.steps >= max_run_steps))
 
 
 def log_schedule(num_episodes: int, max_episode_steps: int, block_steps: int,
@@ -168,7 +174,7 @@ class FlaggedRuns(NamedTuple):
 
 def flagged_runs(final, diverged_at: np.ndarray, num_episodes: int,
                  max_run_steps: int) -> FlaggedRuns:
-    """The :class:`FlaggedRuns` of a :func:`stop_flagged_runs` program's final carry
+    """The :class:`FlaggedRuns` of a flagged runs' :func:`sarsa_program` final carry
     ``final`` (``[point, seed, ...]`` leaves) and the runner's ``diverged_at``
     ``[point, seed]`` (-1: never)."""
     diverged = (diverged_at >= 0) | ~np.isfinite(np.asarray(final.agent.w)).all(-1)

@@ -159,12 +159,13 @@ class _Loop(NamedTuple):
     snapshot_episodes: tuple[int, ...]
     block_steps: int
     act_size: int  # uniforms per policy call
+    stop: Callable[[Any], Array] | None
 
 
 def episodic_control(env, env_params, agent: Agent, q, num_actions: int, *,
                      num_episodes: int, actions: ActionRule | None = None,
                      snapshot_episodes: tuple[int, ...] = (), block_steps: int = 64,
-                     observe=None) -> Program:
+                     observe=None, stop: Callable[[Any], Array] | None = None) -> Program:
     """A runner Program: ``num_episodes`` episodes of online control per run, ``block_steps``
     environment steps per program step.
 
@@ -193,6 +194,10 @@ def episodic_control(env, env_params, agent: Agent, q, num_actions: int, *,
         for the observation itself. It is evaluated once per observation and kept
         in the carry, so acting at S', the update at S and S' and the next step
         share one evaluation instead of computing phi up to five times a step.
+      stop: ``carry -> bool []``, or None: a run for which it holds at the start of a
+        program step stops there, before its episodes are done (a run that blew up):
+        its state no longer changes and it counts as finished, so when it stops does
+        not depend on the runs beside it.
 
     Returns:
       A :class:`~rlfa.types.Program` whose log reports ``episodes``, ``steps``
@@ -213,10 +218,14 @@ def episodic_control(env, env_params, agent: Agent, q, num_actions: int, *,
 
     loop = _Loop(env, env_params, agent, policy, actions or act_afresh(),
                  observe or (lambda obs: obs), num_episodes, tuple(snapshot_episodes),
-                 block_steps, noise_size(num_actions))
+                 block_steps, noise_size(num_actions), stop)
+
+    def finished(c: ControlCarry) -> Array:
+        done = c.episodes >= num_episodes
+        return done if stop is None else done | stop(c)
+
     return Program(init=functools.partial(_init, loop), step=functools.partial(_block, loop),
-                   log=_log, weights=lambda c: c.agent.w,
-                   finished=lambda c: c.episodes >= num_episodes)
+                   log=_log, weights=lambda c: c.agent.w, finished=finished)
 
 
 def _init(loop: _Loop, key: Array, hparams) -> ControlCarry:
@@ -238,12 +247,13 @@ def _init(loop: _Loop, key: Array, hparams) -> ControlCarry:
                         jnp.zeros((n,), bool), snapshots)
 
 
-def _env_step(loop: _Loop, c: ControlCarry, hparams, noise: Array) -> tuple[ControlCarry, Array]:
-    """One environment step and update of one run; returns the carry and the step's packed
-    episode-end row (:func:`pack_episode_end`)."""
+def _env_step(loop: _Loop, c: ControlCarry, hparams, noise: Array,
+              running: Array) -> tuple[ControlCarry, Array]:
+    """One environment step and update of one run (``running``: not stopped); returns the
+    carry and the step's packed episode-end row (:func:`pack_episode_end`)."""
     rule, policy, act_size = loop.rule, loop.policy, loop.act_size
     u = {name: noise[i * act_size:(i + 1) * act_size] for i, name in enumerate(rule.uniforms)}
-    active = c.episodes < loop.num_episodes
+    active = (c.episodes < loop.num_episodes) & running
     a_tm1 = rule.at_s(policy, c.agent, hparams, c.obs, c.action, u)
     obs, env_state, r_t, terminated, truncated, info = step_with_noise(
         loop.env, c.env_state, a_tm1, noise[len(rule.uniforms) * act_size:], loop.env_params)
@@ -304,7 +314,8 @@ def _block(loop: _Loop, c: ControlCarry, hparams) -> ControlCarry:
     key, key_noise = jax.random.split(c.key)
     noise = jax.random.uniform(key_noise, (loop.block_steps, step_noise))
     first = c.episodes
-    c, rows = jax.lax.scan(lambda c, u: _env_step(loop, c, hparams, u), c, noise)
+    running = jnp.bool_(True) if loop.stop is None else ~loop.stop(c)
+    c, rows = jax.lax.scan(lambda c, u: _env_step(loop, c, hparams, u, running), c, noise)
     ended, length, truncated, episode_return = unpack_episode_ends(rows)
     # One scatter per block, not per step (scatters dominate a step's cost on CPU):
     # the block's i-th episode end goes to slot first + i; other steps are dropped.
