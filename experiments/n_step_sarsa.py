@@ -144,11 +144,11 @@ def record(config: NStepSarsaConfig, job: Job, results) -> Record:
     final, figure = results.final, job.info
     lengths = np.asarray(final.lengths, np.float64)  # [point, seed, episode]
     num_episodes, steps = lengths.shape[-1], np.asarray(final.steps)
-    rec, per_point = Record(arrays={f"steps_{figure}": lengths}), {}
+    rec, per_point = Record(grid_arrays={f"steps_{figure}": lengths}), {}
     if figure == "10.4":
         flags = mc.flagged_runs(final, results.diverged_at, num_episodes,
                                 config.max_run_steps_10_4)
-        rec.arrays |= {"flagged_10_4": flags.flagged, **{f"{k}_10_4": np.array(
+        rec.grid_arrays |= {"flagged_10_4": flags.flagged, **{f"{k}_10_4": np.array(
             [lab[k] for lab in job.grid_labels]) for k in ("n", "alpha")}}
     for g, label in enumerate(job.grid_labels):
         key = ", ".join(f"alpha={v:g}/{config.num_tilings}" if k == "alpha" else f"{k}={v:g}"
@@ -170,9 +170,9 @@ def record(config: NStepSarsaConfig, job: Job, results) -> Record:
                                 "env_steps": int(steps.sum()),
                                 "max_env_steps_per_run": int(steps.max()),
                                 "num_devices": results.num_devices}}}}}
-    if figure == "10.4":
-        rec.summary["figures"][figure]["flagged_points"] = [
-            k for k, e in per_point.items() if not e["valid"]]
+    if figure == "10.4":  # point -> its flagged seeds
+        rec.summary["figures"][figure]["flagged_points"] = {
+            k: e["flagged_seeds"] for k, e in per_point.items() if not e["valid"]}
     rec.rows = mc.steps_rows(lengths, figure, job.grid_labels)
     return rec
 

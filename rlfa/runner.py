@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 import signal
 import sys
@@ -152,39 +153,74 @@ def _diverged(weights: PyTree, bound: float) -> jax.Array:
     return jnp.any(jnp.stack(bad))
 
 
-def _make_chunk(program: Program, steps_per_log: int, logs_per_chunk: int, bound: float):
-    """One run's chunk: ``logs_per_chunk`` logged points of ``steps_per_log`` steps."""
+def _make_chunk(program: Program, steps_per_log: int, logs_per_chunk: int, bound: float,
+                batched: Callable[[Callable], Callable]) -> Callable:
+    """The chunk of a batch of runs: ``logs_per_chunk`` logged points of ``steps_per_log``
+    steps; ``batched`` makes a one-run function the batch's (``jax.vmap``, or the identity
+    for a batch of one run). A batch whose runs have all finished (``program.finished``)
+    skips its steps: by that contract they would change nothing it logs."""
+    steps = batched(lambda c, hparams: jax.lax.fori_loop(
+        0, steps_per_log, lambda _, c: program.step(c, hparams), c))
+
+    def log_one(c, hparams):
+        metrics = dict(program.log(c, hparams))
+        if program.weights is not None:
+            metrics["diverged"] = _diverged(program.weights(c), bound)
+        return metrics
+
+    log = batched(log_one)
+    finished = batched(program.finished) if program.finished is not None else None
 
     def run_chunk(carry, hparams):
         def one_log(c, _):
-            c = jax.lax.fori_loop(0, steps_per_log, lambda _, c: program.step(c, hparams), c)
-            metrics = dict(program.log(c, hparams))
-            if program.weights is not None:
-                metrics["diverged"] = _diverged(program.weights(c), bound)
-            return c, metrics
+            if finished is None:
+                c = steps(c, hparams)
+            else:
+                c = jax.lax.cond(jnp.all(finished(c)), lambda c: c,
+                                 lambda c: steps(c, hparams), c)
+            return c, log(c, hparams)
 
-        return jax.lax.scan(one_log, carry, None, length=logs_per_chunk)
+        carry, metrics = jax.lax.scan(one_log, carry, None, length=logs_per_chunk)
+        if batched is not _one_run:  # [logs, runs, ...] -> [runs, logs, ...]
+            metrics = jax.tree.map(lambda m: jnp.moveaxis(m, 0, 1), metrics)
+        return carry, metrics
 
     return run_chunk
 
 
-def _over_runs(fn: Callable, vectorize: bool) -> Callable:
-    """``fn`` over the leading run axis of its arguments and results: vmapped, or one run
-    after another (``lax.map``: each run is the unbatched program)."""
-    if vectorize:
-        return jax.vmap(fn)
-    return lambda *args: jax.lax.map(lambda one_run: fn(*one_run), args)
+def _one_run(fn: Callable) -> Callable:
+    return fn
 
 
-def _distribute(fn: Callable, mesh: Mesh | None, vectorize: bool = True) -> Callable:
-    """vmap (or map) over the run axis, then lay that axis over the mesh (no communication)."""
-    batched = _over_runs(fn, vectorize)
+def _in_groups(fn: Callable, group: int) -> Callable:
+    """``fn`` of a batch, applied to consecutive groups of ``group`` runs one after another."""
+    def grouped(*args):
+        split = jax.tree.map(lambda x: x.reshape((-1, group) + x.shape[1:]), args)
+        out = jax.lax.map(lambda one_group: fn(*one_group), split)
+        return jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), out)
+
+    return grouped
+
+
+def _over_runs(one_run: Callable, batch: Callable, vectorize: bool,
+               group: int | None) -> Callable:
+    """A device's runs (the leading axis of the arguments and results): ``batch`` (a function
+    of a vmapped batch) over all of them or over groups of ``group``, one group after
+    another; or, without ``vectorize``, ``one_run`` for one run after another (``lax.map``:
+    each run is the unbatched program)."""
+    if not vectorize:
+        return lambda *args: jax.lax.map(lambda run: one_run(*run), args)
+    return batch if group is None else _in_groups(batch, group)
+
+
+def _distribute(fn: Callable, mesh: Mesh | None) -> Callable:
+    """``fn`` over the run axis laid over the mesh (no communication between devices)."""
     if mesh is None:
-        return batched
+        return fn
     spec = PartitionSpec(RUN_AXIS)
     # Runs never communicate, so replication checks over the run axis are moot;
     # they would reject loop carries that start as unsharded constants.
-    return jax.shard_map(batched, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)
+    return jax.shard_map(fn, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,10 +339,12 @@ def _compile(program: Program, hparams, keys, flat_hparams, layout: _Layout,
     """
     vectorize = counts["vectorize"]
     unrolled_threefry_on_cpu()  # the same random bits, without a loop per draw
-    init_fn = jax.jit(_distribute(program.init, layout.mesh, vectorize))
-    chunk_fn = jax.jit(_distribute(
-        _make_chunk(program, counts["steps_per_log"], counts["logs_per_chunk"],
-                    counts["divergence_bound"]), layout.mesh, vectorize), donate_argnums=0)
+    init_fn = jax.jit(_distribute(_over_runs(program.init, jax.vmap(program.init), vectorize,
+                                             None), layout.mesh))
+    chunk = functools.partial(_make_chunk, program, counts["steps_per_log"],
+                              counts["logs_per_chunk"], counts["divergence_bound"])
+    chunk_fn = jax.jit(_distribute(_over_runs(chunk(_one_run), chunk(jax.vmap), vectorize,
+                                              layout.group), layout.mesh), donate_argnums=0)
     t0 = time.perf_counter()
     restored = None
     if saver is not None:  # what a checkpoint of this call must agree on
@@ -363,21 +401,30 @@ class _Layout(NamedTuple):
     placement: Any  # a NamedSharding over the mesh, or the single device
     num_runs: int  # real runs (grid points x seeds)
     padded: int  # runs after padding (see _lay_out)
+    group: int | None = None  # runs a device vmaps together, one group after another
 
 
 # Float32 lanes of the widest vector rlfa's capped CPU instruction set (AVX) has.
 CPU_LANES = 8
+# The most runs a CPU device vmaps together: a larger batch's state falls out of the cache
+# (a step of 552 runs of n-step SARSA on Mountain Car costs about 1.5 times 4 groups of 138
+# per run: ``python -m benchmarks.book_figures --figures 10.4`` times the figure).
+CPU_GROUP = 128
 
 
 def _lay_out(num_runs: int, num_devices: int | None, checkpointed: bool,
              vectorize: bool = True) -> _Layout:
     """The devices (and mesh) the runs are laid over, and the padded run count.
 
-    The runs are padded to a multiple of the devices and, where a CPU device vmaps
-    several, to a multiple of :data:`CPU_LANES` per device: XLA's CPU code computes a
+    The runs are padded to a multiple of the devices and, where a CPU device vmaps more
+    than :data:`CPU_LANES`, to a multiple of it per device: XLA's CPU code computes a
     vmapped batch's runs in vector lanes and a remainder of fewer runs otherwise (its
     sums over a run's features in another order), so without the padding a run's floats
-    would depend on how many ran beside it.
+    would depend on how many ran beside it. A batch of fewer runs than lanes is left as it
+    is (padding would cost up to 8 times its work), so there a run's floats may differ in
+    the last bits from a larger batch's. A CPU device with more than :data:`CPU_GROUP`
+    runs vmaps them in equal groups of whole lanes, one group after another; a group
+    whose runs have all finished skips its steps (:func:`_make_chunk`).
     """
     multi_process = jax.process_count() > 1
     # Several processes (rlfa.devices): the mesh spans every process's devices.
@@ -393,13 +440,15 @@ def _lay_out(num_runs: int, num_devices: int | None, checkpointed: bool,
                          "run one process per host without them, or a single process.")
     if not multi_process and num_devices is None:
         devices = devices[:num_runs]  # a device with only padding would just duplicate work
-    per_device = math.ceil(num_runs / len(devices))
-    if vectorize and per_device > 1 and devices[0].platform == "cpu":
-        per_device = math.ceil(per_device / CPU_LANES) * CPU_LANES
+    per_device, group = math.ceil(num_runs / len(devices)), None
+    if vectorize and per_device > CPU_LANES and devices[0].platform == "cpu":
+        groups = math.ceil(per_device / CPU_GROUP)
+        per_group = math.ceil(per_device / groups / CPU_LANES) * CPU_LANES
+        per_device, group = groups * per_group, per_group if groups > 1 else None
     padded = per_device * len(devices)
     mesh = Mesh(np.array(devices), (RUN_AXIS,)) if len(devices) > 1 else None
     placement = NamedSharding(mesh, PartitionSpec(RUN_AXIS)) if mesh is not None else devices[0]
-    return _Layout(devices, mesh, placement, num_runs, padded)
+    return _Layout(devices, mesh, placement, num_runs, padded, group)
 
 
 def _pad(x: jax.Array, layout: _Layout) -> jax.Array:

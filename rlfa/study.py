@@ -231,15 +231,16 @@ class Record:
     sentences that say what the headlines mean, made from the numbers recorded
     (printed after the headlines, and ``summary.json``'s ``notes``).
 
-    One figure's grid may be split over several jobs (programs whose static settings
-    differ): what they record under the same name is joined, lists and arrays
-    (along their first, grid axis) in job order; other values are replaced.
+    ``grid_arrays``: ``metrics.npz`` entries whose first axis is a figure's grid points,
+    for a grid split over several jobs (programs whose static settings differ): each
+    job's part is joined to the earlier jobs' under the same name, in job order.
     """
 
     headlines: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     summary: dict[str, Any] = dataclasses.field(default_factory=dict)
     rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    grid_arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     notes: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -288,15 +289,9 @@ class Study:
 
 
 def _merge(into: dict, new: dict) -> None:
-    """``new`` merged into ``into``: dicts recursively, lists and arrays joined."""
     for key, value in new.items():
-        old = into.get(key)
-        if isinstance(value, dict) and isinstance(old, dict):
-            _merge(old, value)
-        elif isinstance(value, list) and isinstance(old, list):
-            into[key] = old + value
-        elif isinstance(value, np.ndarray) and isinstance(old, np.ndarray):
-            into[key] = np.concatenate([old, value])
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
         else:
             into[key] = value
 
@@ -337,7 +332,9 @@ def main(study: Study, config: StudyOptions) -> Path | None:
             summary["headlines"].update(record.headlines)
             _merge(summary, record.summary)
             rows += record.rows
-            _merge(arrays, record.arrays)
+            arrays.update(record.arrays)
+            for name, part in record.grid_arrays.items():
+                arrays[name] = np.concatenate([arrays[name], part]) if name in arrays else part
             if record.notes:
                 summary.setdefault("notes", []).extend(record.notes)
             results.append(result)

@@ -29,7 +29,7 @@ def check_quick_run_writes_both_figures(path):
         assert mean > 100  # the book's floor is ~100
     assert list(fig_10_4["per_point"]) == [f"n={n}, alpha={a}/8" for n in (1, 4)
                                            for a in (0.4, 0.8)]
-    assert fig_10_4["flagged_points"] == []
+    assert fig_10_4["flagged_points"] == {}
     for key, entry in fig_10_4["per_point"].items():
         assert entry["valid"] and summary["headlines"][f"Fig 10.4: {key}"]["n"] == 2
     assert set(summary["headlines"]) == {f"Fig 10.3: {k}" for k in fig_10_3["per_point"]} | {
@@ -77,7 +77,8 @@ def test_capped_and_diverged_runs_are_flagged_and_left_out():
                             episodes=episodes, agent=SimpleNamespace(w=w))
     results = SimpleNamespace(final=final, diverged_at=np.full((2, 3), -1), run_s=1.0,
                               compile_s=1.0, num_devices=1)
-    job = SimpleNamespace(info="10.4", grid_labels=labels, hparams=points, num_seeds=3)
+    job = SimpleNamespace(name="Fig 10.4 n=1", info="10.4", grid_labels=labels, hparams=points,
+                          num_seeds=3)
     rec = study.record(config, job, results)
     per_point = rec.summary["figures"]["10.4"]["per_point"]
     clean, bad = per_point["n=1, alpha=0.5/8"], per_point["n=1, alpha=1.7/8"]
@@ -87,8 +88,8 @@ def test_capped_and_diverged_runs_are_flagged_and_left_out():
             bad["incomplete_runs"]) == (1, 1, 1, 1)
     assert bad["flagged_seeds"] == [0, 1, 2]
     assert list(rec.headlines) == ["Fig 10.4: n=1, alpha=0.5/8"]
-    assert rec.summary["figures"]["10.4"]["flagged_points"] == ["n=1, alpha=1.7/8"]
-    np.testing.assert_array_equal(rec.arrays["flagged_10_4"],
+    assert list(rec.summary["figures"]["10.4"]["flagged_points"]) == ["n=1, alpha=1.7/8"]
+    np.testing.assert_array_equal(rec.grid_arrays["flagged_10_4"],
                                   [[False] * 3, [True] * 3])
 
 
