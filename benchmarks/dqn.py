@@ -1,7 +1,9 @@
-"""How fast rlfa's DQN runs on CartPole-v1: seeds, devices, and where the time goes.
+"""How fast rlfa's DQN runs on CartPole-v1: seeds, devices, and where the time goes, beside
+PureJaxRL's own DQN.
 
     python -m benchmarks.dqn                # the full benchmark (tens of minutes)
-    python -m benchmarks.dqn --settings purejaxrl --seeds 1 8
+    python -m benchmarks.dqn --settings purejaxrl --seeds 1 8 --repeats 3 \
+        --purejaxrl-python PJ/bin/python --purejaxrl-script purejaxrl/dqn.py
     python -m benchmarks.dqn --replays rlfa flashbax --seeds 1
     python -m benchmarks.dqn --quick        # seconds, for tests
 
@@ -11,27 +13,29 @@ update per 10 env steps, target copied every 500, Adam 2.5e-4, epsilon 1 to
 0.05 over 250k, gamma 0.99, MLP 120-84) and ``rlfa`` (``experiments.dqn``'s
 CartPole defaults, ``rlfa.control.dqn.CARTPOLE``, 100k env steps). For
 each, 1, 8 and 64 seeds run on one host device and spread over all of them (one
-per core); every case runs in a fresh process, so its peak memory (max RSS) is
-its own. Compile time is apart from run time.
+per core), a device's seeds vmapped and/or one after another (``--vectorize``);
+every case runs in a fresh process, so its peak memory (max RSS) is its own.
+Compile time is apart from run time.
+
+PureJaxRL: its own ``dqn.py`` (the purejaxrl repository's ``purejaxrl/dqn.py``, never
+copied here), run in its own Python with the jax it pins by :data:`PUREJAXRL_DRIVER`:
+the script's ``make_train`` at its own config (checked equal to ``purejaxrl`` above),
+with ``NUM_SEEDS`` seeds vmapped as its ``main`` does. Rounds (``--repeats``) time every
+case once, rlfa's and PureJaxRL's interleaved; the ratio of run times is taken within
+each round and its median reported (rlfa also runs 4 greedy evaluations of 10 episodes
+that PureJaxRL does not).
 
 The profile, at one seed on one device, runs the same loop three ways, so the
 differences say where the time goes: ``train``; ``no_update`` (acting,
 environments, replay writes and sampling, no gradient); ``act`` (the ceiling:
 environments stepped with the network's forward pass choosing actions, nothing
 else); and a bare jitted update of the same network and batch, alone in a
-``lax.fori_loop``. The ratio ``train / bare`` per update is the loop's overhead
-(goal: at most 1.2).
+``lax.fori_loop``. The ratio ``train / bare`` per update is the loop's overhead.
 
 Writes ``runs/benchmark_dqn/<timestamp>/``: ``config.json``, ``metrics.csv`` (one
 row per timed case, its measured numbers as columns), ``summary.json`` (the
 cases, the ratios above, the hyperparameters) and ``figure.png`` (run and
 compile seconds per case; the bare update, timed on its own, is in the table).
-
-Only rlfa is timed here. For comparison the summary also keeps, clearly apart as
-``purejaxrl_reference_quoted``, PureJaxRL's own times for its CartPole DQN at
-500k env steps per seed: 8.4 s for 1 seed and 68.1 s for 8 seeds vmapped,
-measured 2026-11-30 on a quiet 2-core x86 CPU with jax 0.4.35, not in this run,
-so a ratio to them holds only on a comparable machine and workload.
 """
 
 from __future__ import annotations
@@ -65,13 +69,46 @@ PUREJAXRL = DQNConfig(
     hparams=DQNHParams(learning_rate=2.5e-4, epsilon_start=1.0, epsilon_end=0.05, gamma=0.99,
                        tau=1.0))
 SETTINGS = {"purejaxrl": (PUREJAXRL, 500_000), "rlfa": (CARTPOLE, 100_000)}
-# Quoted, never measured by this module: PureJaxRL's own DQN at its CartPole settings.
-PUREJAXRL_REFERENCE_QUOTED = {
-    "run_s": {"1": 8.4, "8": 68.1},
-    "workload": "PureJaxRL's own dqn.py, CartPole-v1 at its published settings, 500k env "
-                "steps per seed; 1 seed, and 8 seeds vmapped",
-    "measured": "2026-11-30, quiet 2-core x86 CPU, jax 0.4.35, not in this run",
-}
+# PureJaxRL's config keys and the values PUREJAXRL must have for a like-for-like ratio.
+PUREJAXRL_KEYS = {
+    "NUM_ENVS": PUREJAXRL.num_envs, "BUFFER_SIZE": PUREJAXRL.buffer_capacity,
+    "BUFFER_BATCH_SIZE": PUREJAXRL.batch_size, "LEARNING_STARTS": PUREJAXRL.warmup_steps,
+    "TRAINING_INTERVAL": PUREJAXRL.train_frequency,
+    "TARGET_UPDATE_INTERVAL": PUREJAXRL.target_period,
+    "EPSILON_ANNEAL_TIME": PUREJAXRL.epsilon_decay_steps, "LR": PUREJAXRL.hparams.learning_rate,
+    "EPSILON_START": PUREJAXRL.hparams.epsilon_start,
+    "EPSILON_FINISH": PUREJAXRL.hparams.epsilon_end, "GAMMA": PUREJAXRL.hparams.gamma,
+    "TAU": PUREJAXRL.hparams.tau, "ENV_NAME": PUREJAXRL.env, "LR_LINEAR_DECAY": False}
+GOALS = {1: 0.70, 8: 0.30}  # rlfa's run time over PureJaxRL's, at most, per seed count
+
+# Run by --purejaxrl-python as ``python -c DRIVER JSON`` (harness.run_peer); imports only
+# the standard library, PureJaxRL's script (from its path) and what it imports itself.
+# The script's own config is read from its ``main`` (never edited); only the seeds and
+# steps are set, and it is printed back so the caller can check it.
+PUREJAXRL_DRIVER = r"""
+import ast, importlib.util, json, sys, time
+case = json.loads(sys.argv[1])
+source = open(case["script"]).read()
+main = next(n for n in ast.parse(source).body
+            if isinstance(n, ast.FunctionDef) and n.name == "main")
+config = next(ast.literal_eval(n.value) for n in ast.walk(main) if isinstance(n, ast.Assign)
+              and getattr(n.targets[0], "id", "") == "config")
+config.update(NUM_SEEDS=case["seeds"], TOTAL_TIMESTEPS=case["total_steps"])
+spec = importlib.util.spec_from_file_location("purejaxrl_dqn", case["script"])
+peer = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(peer)
+import jax
+checked = dict(config)
+rngs = jax.random.split(jax.random.PRNGKey(config["SEED"]), config["NUM_SEEDS"])
+t0 = time.perf_counter()
+train = jax.jit(jax.vmap(peer.make_train(config))).lower(rngs).compile()
+compile_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+out = jax.block_until_ready(train(rngs))
+run_s = time.perf_counter() - t0
+print(json.dumps({"compile_s": compile_s, "run_s": run_s, "jax": jax.__version__,
+                  "config": checked, "updates": int(out["runner_state"][0].n_updates[0])}))
+"""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +124,17 @@ class BenchmarkConfig(harness.IsolatedOptions):
     """Seed counts to time."""
     devices: tuple[str, ...] = ("one", "all")
     """one host device, and/or all of them (one per core)."""
+    vectorize: tuple[bool, ...] = (True, False)
+    """With several seeds on a device: vmap them (True) and/or run them one after another
+    (False); one seed runs as experiments.dqn runs it."""
+    repeats: int = 1
+    """Rounds: each times every training case once, rlfa and PureJaxRL interleaved."""
+    purejaxrl_python: str | None = None
+    """A Python with PureJaxRL's packages (jax, flax, optax, gymnax, flashbax, wandb)."""
+    purejaxrl_script: str | None = None
+    """PureJaxRL's purejaxrl/dqn.py (needs purejaxrl_python)."""
+    purejaxrl_seeds: tuple[int, ...] = (1, 8)
+    """Seed counts PureJaxRL is timed at (vmapped, as its main does)."""
     replays: tuple[str, ...] = ("flashbax",)
     """Replay implementations to time (flashbax, the default, and/or rlfa's own)."""
     profile: bool = True
@@ -104,9 +152,8 @@ class BenchmarkConfig(harness.IsolatedOptions):
             cfg.check_choice("devices", d, ("one", "all"))
         for r in self.replays:
             cfg.check_choice("replays", r, ("rlfa", "flashbax"))
-        for n in self.seeds:
-            cfg.check_positive_int("seeds", n)
-        cfg.check_positive_int("num_logs", self.num_logs)
+        self.check_counts("seeds", "num_logs", "repeats", "purejaxrl_seeds")
+        self.check_peer("purejaxrl_python", "purejaxrl_script", "PureJaxRL's DQN")
         if self.total_steps is not None:
             cfg.check_positive_int("total_steps", self.total_steps)
 
@@ -188,7 +235,8 @@ def run_case(case: dict) -> dict:
     num_devices = 1 if case["devices"] == "one" else None
     results = runner.run(built.program, runner.stack_hparams([dqn.hparams]), seed=0,
                          num_seeds=case["seeds"], num_logs=case["num_logs"],
-                         steps_per_log=steps_per_log, num_devices=num_devices, progress=False)
+                         steps_per_log=steps_per_log, num_devices=num_devices,
+                         vectorize=case["vectorize"], progress=False)
     train_steps = steps_per_log * case["num_logs"]
     updates = train_steps * dqn.gradient_steps if case["mode"] == "train" else 0
     seeds = case["seeds"]
@@ -203,34 +251,98 @@ def run_case(case: dict) -> dict:
             "peak_rss_mb": harness.peak_rss_mb()}
 
 
-def cases(config: BenchmarkConfig) -> list[dict]:
-    """Every case to time, in order."""
+def run_purejaxrl(case: dict) -> dict:
+    """Time PureJaxRL's own DQN once, through :data:`PUREJAXRL_DRIVER`.
+
+    Raises:
+      RuntimeError: the script's config is not :data:`PUREJAXRL_KEYS`' or it made another
+        number of updates than rlfa's loop at those settings.
+    """
+    got = harness.run_peer(case["python"], PUREJAXRL_DRIVER,
+                           {k: case[k] for k in ("script", "seeds", "total_steps")},
+                           f"PureJaxRL's DQN ({case['python']} {case['script']})")
+    differ = {k: (got["config"].get(k), v) for k, v in PUREJAXRL_KEYS.items()
+              if got["config"].get(k) != v}
+    if differ:
+        raise RuntimeError(f"PureJaxRL's script has other settings than rlfa's purejaxrl "
+                           f"(theirs, ours): {differ}")
+    dqn = PUREJAXRL
+    updates = (case["total_steps"] - dqn.warmup_steps) // dqn.train_frequency
+    if abs(got["updates"] - updates) > 1:
+        raise RuntimeError(f"PureJaxRL made {got['updates']} updates, expected about {updates}")
+    return {**case, "compile_s": got["compile_s"], "run_s": got["run_s"], "jax": got["jax"],
+            "updates_per_seed": got["updates"],
+            "env_steps_per_s": case["total_steps"] * case["seeds"] / got["run_s"],
+            "updates_per_s": got["updates"] * case["seeds"] / got["run_s"]}
+
+
+def cases(config: BenchmarkConfig) -> tuple[list[list[dict]], list[dict]]:
+    """``(rounds, profile)``: every round's training cases, rlfa's and PureJaxRL's
+    interleaved, and the profile's cases (run once, after the rounds)."""
     seeds = (1,) if config.quick else config.seeds
     devices = ("one",) if config.quick else config.devices
     # Both settings run the same code: --quick times the first (each case compiles anew).
     settings_run = config.settings[:1] if config.quick else config.settings
     num_logs = 2 if config.quick else config.num_logs
-    base = dict(quick=config.quick, num_logs=num_logs, total_steps=config.total_steps)
-    out = []
+    base = {"quick": config.quick, "num_logs": num_logs, "total_steps": config.total_steps,
+            "impl": "rlfa"}
+    ours, profile = [], []
     for settings in settings_run:
         for replay in config.replays:
+            case = dict(base, settings=settings, replay=replay)
             for n in seeds:
-                for d in devices:
-                    out.append(dict(base, settings=settings, replay=replay, seeds=n, devices=d,
-                                    mode="train"))
+                layouts = config.vectorize if n > 1 else (dqn_study.vectorize_runs(),)
+                ours += [dict(case, seeds=n, devices=d, mode="train", vectorize=v)
+                         for d in devices for v in layouts]
             if config.profile:
-                for mode in ("no_update", "act", "bare"):
-                    out.append(dict(base, settings=settings, replay=replay, seeds=1,
-                                    devices="one", mode=mode))
-    return out
+                profile += [dict(case, seeds=1, devices="one", mode=m, round=0,
+                                 vectorize=dqn_study.vectorize_runs())
+                            for m in ("no_update", "act", "bare")]
+    peers = [] if config.quick or not config.purejaxrl_python or "purejaxrl" not in settings_run \
+        else [{"impl": "purejaxrl", "settings": "purejaxrl", "mode": "train", "seeds": n,
+               "python": config.purejaxrl_python, "script": config.purejaxrl_script,
+               "total_steps": config.total_steps or SETTINGS["purejaxrl"][1]}
+              for n in config.purejaxrl_seeds]
+    return harness.interleaved_rounds(ours, peers, 1 if config.quick else config.repeats), profile
 
 
 def _find(rows: list[dict], **match) -> dict | None:
-    return next((r for r in rows if all(r[k] == v for k, v in match.items())), None)
+    """The matching row of median run time (of several rounds'), or None."""
+    found = sorted((r for r in rows if all(r.get(k) == v for k, v in match.items())),
+                   key=lambda r: r.get("run_s") or 0.0)
+    return found[(len(found) - 1) // 2] if found else None
+
+
+def label(r: dict) -> str:
+    """A training case's name: ``rlfa purejaxrl/flashbax 8 seeds one dev vmap`` or
+    ``purejaxrl 8 seeds``."""
+    seeds = f"{r['seeds']} seed{'s' if r['seeds'] != 1 else ''}"
+    if r["impl"] != "rlfa":
+        return f"{r['impl']} {seeds}"
+    layout = "" if r["seeds"] == 1 else " vmap" if r["vectorize"] else " map"
+    return f"rlfa {r['settings']}/{r['replay']} {seeds} {r['devices']} dev{layout}"
+
+
+def against_purejaxrl(rows: list[dict]) -> dict:
+    """Per PureJaxRL seed count: the paired median of every rlfa case's run time over
+    PureJaxRL's at the same seeds and settings, and the goal (:data:`GOALS`) met by rlfa's
+    best case."""
+    out = {}
+    for peer in dict.fromkeys(label(r) for r in rows if r["impl"] == "purejaxrl"):
+        n = next(r["seeds"] for r in rows if label(r) == peer)
+        ratios = {a: harness.paired_median(rows, label, a, peer,
+                                           lambda x, y: x["run_s"] / y["run_s"])
+                  for a in dict.fromkeys(label(r) for r in rows if r["impl"] == "rlfa"
+                                         and r["settings"] == "purejaxrl" and r["seeds"] == n)}
+        best = min((v for v in ratios.values() if v is not None), default=None)
+        out[peer] = {"rlfa_time_over_purejaxrl": ratios, "best": best, "goal": GOALS.get(n),
+                     "goal_met": None if best is None or n not in GOALS else best <= GOALS[n]}
+    return out
 
 
 def analyse(rows: list[dict]) -> dict:
     """Ratios: loop vs bare update, where a train step's time goes, seeds scaling."""
+    rows = [r for r in rows if r["impl"] == "rlfa"]
     out = {}
     for settings, replay in sorted({(r["settings"], r["replay"]) for r in rows}):
         rs = [r for r in rows if (r["settings"], r["replay"]) == (settings, replay)]
@@ -251,12 +363,8 @@ def analyse(rows: list[dict]) -> dict:
                 "gradient updates": 1 - rest_us / train_us,
                 "replay writes + sampling": (rest_us - act_us) / train_us,
                 "acting + environments (+ eval)": act_us / train_us}
-        for d in ("one", "all"):
-            base = _find(rs, mode="train", seeds=1, devices=d)
-            if base:
-                timed = [r for r in rs if r["mode"] == "train" and r["devices"] == d]
-                g[f"seeds_scaling_{d}"] = {str(r["seeds"]): r["run_s"] / base["run_s"]
-                                           for r in timed}
+        g["median_run_s"] = {k: v["median"] for k, v in harness.spread(
+            [r for r in rs if r["mode"] == "train"], label, lambda r: r["run_s"]).items()}
         out[f"{settings}/{replay}"] = g
     return out
 
@@ -268,9 +376,11 @@ def _or_bare(key: str, from_us: Callable[[float], Any]) -> Callable[[dict], Any]
 
 
 COLUMNS = (
-    Column("settings", 10, "settings", align="<"), Column("replay", 8, "replay", align="<"),
+    Column("impl", 9, "impl", align="<"), Column("settings", 10, "settings", align="<"), Column("replay", 8, "replay", align="<"),
     Column("mode", 9, _or_bare("mode", lambda us: "bare upd"), align="<"),
     Column("seeds", 5, "seeds"), Column("dev", 3, "num_devices"),
+    Column("vmap", 5, lambda r: None if r["impl"] != "rlfa" or r["mode"] == "bare"
+           else "yes" if r["vectorize"] else "no", align="<"),
     Column("compile s", 9, "compile_s", ".1f"), Column("run s", 8, "run_s", ".2f"),
     Column("env steps/s", 12, "env_steps_per_s", ".0f"),
     Column("updates/s", 10, _or_bare("updates_per_s", lambda us: 1e6 / us), ".0f"),
@@ -278,48 +388,48 @@ COLUMNS = (
     Column("peak MB", 8, "peak_rss_mb", ".0f"),
     Column("return", 7, "final_greedy_return", ".1f"))
 SEP = " "
-LEAD = ("settings", "replay", "mode", "seeds", "devices")  # metrics.csv's first columns
+LEAD = ("impl", "settings", "replay", "mode", "seeds", "devices", "vectorize", "round")  # metrics.csv's first columns
 
 
 def case_label(r: dict) -> str:
-    """A case's short name: settings/replay, mode, seeds and devices."""
-    seeds = f"{r['seeds']} seed{'s' if r['seeds'] != 1 else ''}"
-    return f"{r['settings']}/{r['replay']} {r['mode']}, {seeds}, {r['devices']} dev"
+    """A timed case's short name (the training cases' :func:`label`, or the profile's mode)."""
+    if r["mode"] == "train":
+        return label(r)
+    return f"rlfa {r['settings']}/{r['replay']} {r['mode']}, 1 seed"
 
 
 def draw(rows: list[dict]):
-    """Run and compile seconds per timed loop (the bare update has neither: see the table)."""
+    """Median run and compile seconds per timed loop (the bare update has neither: see the
+    table)."""
     timed = [r for r in rows if r["mode"] != "bare"]
+    run_s = harness.spread(timed, case_label, lambda r: r["run_s"])
+    compile_s = harness.spread(timed, case_label, lambda r: r["compile_s"])
     return report.bar_figure(
-        [case_label(r) for r in timed],
-        {"run s": [r["run_s"] for r in timed], "compile s": [r["compile_s"] for r in timed]},
-        "seconds (log scale)", "rlfa DQN on CartPole-v1: wall time per case", log=True)
-
-
-def reference_table() -> str:
-    """PureJaxRL's quoted times, labelled as such (not measured in this run)."""
-    ref = PUREJAXRL_REFERENCE_QUOTED
-    rows = [{"seeds": n, "run_s": t} for n, t in ref["run_s"].items()]
-    columns = (Column("seeds", 5, "seeds"), Column("quoted run s", 12, "run_s", ".1f"))
-    return (f"PureJaxRL reference, quoted ({ref['measured']}): {ref['workload']}\n"
-            + harness.table(rows, columns, SEP))
+        list(run_s), {"run s": [v["median"] for v in run_s.values()],
+                      "compile s": [v["median"] for v in compile_s.values()]},
+        "seconds (log scale)", "DQN on CartPole-v1: wall time per case (median)", log=True)
 
 
 def main(config: BenchmarkConfig) -> Path:
-    """Run every case (printing its row), write ``runs/benchmark_dqn/<timestamp>/``."""
+    """Run every round and the profile (printing each row), write
+    ``runs/benchmark_dqn/<timestamp>/``."""
     t0 = time.perf_counter()
+    rounds, profile = cases(config)
     run = (lambda case: harness.run_worker(MODULE, case)) if config.isolated else run_case
-    rows = harness.time_cases(cases(config), run, COLUMNS, SEP)
+    rows = harness.time_cases(
+        [*(c for r in rounds for c in r), *profile],
+        lambda case: run_purejaxrl(case) if case["impl"] == "purejaxrl" else run(case),
+        COLUMNS, SEP)
     hparams = {name: dataclasses.asdict(SETTINGS[name][0])
                | {"total_steps": config.total_steps or SETTINGS[name][1]}
                for name in config.settings}
+    peer_measured = any(r["impl"] == "purejaxrl" for r in rows)
     summary = {"cases": rows, "analysis": analyse(rows), "hyperparameters": hparams,
+               "purejaxrl": against_purejaxrl(rows) if peer_measured else
+               "not measured in this run (give --purejaxrl-python and --purejaxrl-script)",
                "cpu_count": os.cpu_count(), "jax": jax.__version__,
                "wall_s": time.perf_counter() - t0}
-    print(json.dumps(summary["analysis"], indent=1))
-    if "purejaxrl" in config.settings:
-        summary["purejaxrl_reference_quoted"] = PUREJAXRL_REFERENCE_QUOTED
-        print(reference_table())
+    print(json.dumps({k: summary[k] for k in ("analysis", "purejaxrl")}, indent=1))
     return harness.write_results("dqn", config, summary, rows, draw(rows), LEAD)
 
 
