@@ -122,14 +122,15 @@ def grid(config: NStepSarsaConfig, figure: str) -> tuple[list[dict], list[nss.NS
 
 def jobs(config: NStepSarsaConfig):
     """A program per n of a figure, in grid order: its ring of pending updates is n long,
-    so small n makes no masked updates for a large one's (the same numbers as one program)."""
+    and its runs, whose episodes take longer as n grows, end together."""
     for figure in [f for f in mc.N_STEP_FIGURES if config.figure in ("all", f)]:
         num_episodes = config.num_episodes_10_3 if figure == "10.3" else config.num_episodes_10_4
-        num_logs, steps_per_log, log_x = mc.log_schedule(
-            num_episodes, config.max_episode_steps, config.block_steps, config.logs_per_chunk)
         labels, points = grid(config, figure)
         for n, group in itertools.groupby(zip(labels, points), key=lambda lp: lp[0]["n"]):
             group_labels, group_points = map(list, zip(*group))
+            num_logs, steps_per_log, log_x = mc.log_schedule(
+                num_episodes, config.max_episode_steps, config.block_steps,
+                config.logs_per_chunk, max_n=n)
             program = mc.sarsa_program(
                 config.features(), num_episodes, max_episode_steps=config.max_episode_steps,
                 block_steps=config.block_steps, max_n=n,

@@ -27,7 +27,7 @@ import numpy as np
 from rlfa import files, report, stats
 from rlfa.control.episodes import episodic_control
 from rlfa.control.linear_values import cost_to_go, linear_q, precomputed
-from rlfa.control.n_step_sarsa import n_step_semi_gradient_sarsa
+from rlfa.control.n_step_sarsa import n_step_semi_gradient_sarsa, owes_updates
 from rlfa.control.sarsa import sarsa_actions, semi_gradient_sarsa
 from rlfa.envs.mountain_car import MountainCar
 from rlfa.features import FeatureMap, tile_coding
@@ -114,7 +114,8 @@ def sarsa_program(features: FeatureMap, num_episodes: int, *, max_episode_steps:
         num_episodes=num_episodes, actions=sarsa_actions(next_action),
         snapshot_episodes=snapshot_episodes, block_steps=block_steps, observe=features,
         stop=None if max_run_steps is None else functools.partial(
-            flagged, max_run_steps=max_run_steps))
+            flagged, max_run_steps=max_run_steps),
+        owes=None if max_n in (None, 1) else owes_updates)  # n = 1 never owes
 
 
 def max_n(points) -> int:
@@ -131,11 +132,14 @@ def flagged(carry, max_run_steps: int) -> jax.Array:
 
 
 def log_schedule(num_episodes: int, max_episode_steps: int, block_steps: int,
-                 logs_per_chunk: int, steps_per_log: int = 16) -> tuple[int, int, np.ndarray]:
+                 logs_per_chunk: int, steps_per_log: int = 16,
+                 max_n: int | None = None) -> tuple[int, int, np.ndarray]:
     """``(num_logs, steps_per_log, log_x)`` for :func:`rlfa.runner.run`: enough program steps
-    for every episode to hit the cap (the runner stops once every run is done), in whole
-    chunks of ``logs_per_chunk``; ``log_x``: environment steps per run at each logged point."""
-    budget = num_episodes * max_episode_steps
+    for every episode to hit the cap (the runner stops once every run is done), and for
+    n-step SARSA's ``max_n - 1`` owed updates after each, in whole chunks of
+    ``logs_per_chunk``; ``log_x``: loop steps per run at each logged point (environment
+    steps, and owed updates)."""
+    budget = num_episodes * (max_episode_steps + (max_n or 1) - 1)
     num_logs = -(-budget // (block_steps * steps_per_log * logs_per_chunk)) * logs_per_chunk
     return num_logs, steps_per_log, block_steps * steps_per_log * np.arange(1, num_logs + 1)
 

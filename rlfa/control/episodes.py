@@ -160,12 +160,14 @@ class _Loop(NamedTuple):
     block_steps: int
     act_size: int  # uniforms per policy call
     stop: Callable[[Any], Array] | None
+    owes: Callable[[Any], Array] | None
 
 
 def episodic_control(env, env_params, agent: Agent, q, num_actions: int, *,
                      num_episodes: int, actions: ActionRule | None = None,
                      snapshot_episodes: tuple[int, ...] = (), block_steps: int = 64,
-                     observe=None, stop: Callable[[Any], Array] | None = None) -> Program:
+                     observe=None, stop: Callable[[Any], Array] | None = None,
+                     owes: Callable[[Any], Array] | None = None) -> Program:
     """A runner Program: ``num_episodes`` episodes of online control per run, ``block_steps``
     environment steps per program step.
 
@@ -198,6 +200,13 @@ def episodic_control(env, env_params, agent: Agent, q, num_actions: int, *,
         program step stops there, before its episodes are done (a run that blew up):
         its state no longer changes and it counts as finished, so when it stops does
         not depend on the runs beside it.
+      owes: ``agent_state -> bool []``, or None: the agent still owes updates from an
+        episode that has ended (n-step SARSA's,
+        :func:`~rlfa.control.n_step_sarsa.owes_updates`). As the book's n-step loop runs
+        on to ``tau = T - 1``, a loop step then steps no environment (its draw is unused)
+        and calls ``update`` for the next owed update; the next episode's first action is
+        chosen once nothing is owed, from the updated weights, and a run's last episode
+        finishes when its updates are made.
 
     Returns:
       A :class:`~rlfa.types.Program` whose log reports ``episodes``, ``steps``
@@ -218,10 +227,12 @@ def episodic_control(env, env_params, agent: Agent, q, num_actions: int, *,
 
     loop = _Loop(env, env_params, agent, policy, actions or act_afresh(),
                  observe or (lambda obs: obs), num_episodes, tuple(snapshot_episodes),
-                 block_steps, noise_size(num_actions), stop)
+                 block_steps, noise_size(num_actions), stop, owes)
 
     def finished(c: ControlCarry) -> Array:
         done = c.episodes >= num_episodes
+        if owes is not None:
+            done = done & ~owes(c.agent)
         return done if stop is None else done | stop(c)
 
     return Program(init=functools.partial(_init, loop), step=functools.partial(_block, loop),
@@ -249,11 +260,14 @@ def _init(loop: _Loop, key: Array, hparams) -> ControlCarry:
 
 def _env_step(loop: _Loop, c: ControlCarry, hparams, noise: Array,
               running: Array) -> tuple[ControlCarry, Array]:
-    """One environment step and update of one run (``running``: not stopped); returns the
-    carry and the step's packed episode-end row (:func:`pack_episode_end`)."""
+    """One environment step and update of one run (``running``: not stopped), or, while
+    the agent owes updates (``loop.owes``), one owed update and no environment step;
+    returns the carry and the step's packed episode-end row (:func:`pack_episode_end`)."""
     rule, policy, act_size = loop.rule, loop.policy, loop.act_size
     u = {name: noise[i * act_size:(i + 1) * act_size] for i, name in enumerate(rule.uniforms)}
-    active = (c.episodes < loop.num_episodes) & running
+    owing = None if loop.owes is None else loop.owes(c.agent)
+    active = c.episodes < loop.num_episodes
+    active = (active if owing is None else active | owing) & running
     a_tm1 = rule.at_s(policy, c.agent, hparams, c.obs, c.action, u)
     obs, env_state, r_t, terminated, truncated, info = step_with_noise(
         loop.env, c.env_state, a_tm1, noise[len(rule.uniforms) * act_size:], loop.env_params)
@@ -265,17 +279,28 @@ def _env_step(loop: _Loop, c: ControlCarry, hparams, noise: Array,
     agent_state, _ = loop.agent.update(c.agent, hparams, learn_input, active=active)
     done = terminated | truncated
     obs = loop.observe(obs)
-    action = rule.carry(policy, agent_state, hparams, obs, done, a_next, c.action, u)
+    if owing is None:
+        action = rule.carry(policy, agent_state, hparams, obs, done, a_next, c.action, u)
+        tick, stepped, settled = 1, active, done
+    else:  # an owed update's step leaves the environment and the episode's counters be
+        done, tick, stepped = done & ~owing, (~owing).astype(jnp.int32), active & ~owing
+        env_state, obs = jax.tree.map(lambda old, new: jnp.where(owing, old, new),
+                                      (c.env_state, c.obs), (env_state, obs))
+        r_t = jnp.where(owing, 0.0, r_t)
+        settled = (done | owing) & ~loop.owes(agent_state)  # the episode's updates all made
+        action = jnp.where(settled | ~(done | owing),
+                           rule.carry(policy, agent_state, hparams, obs, done | owing, a_next,
+                                      c.action, u), c.action)
 
     ended = done & active
     episode_return = c.episode_return + r_t
     episodes = c.episodes + ended.astype(jnp.int32)
     carry = c._replace(
         agent=agent_state, env_state=env_state, obs=obs, action=action, episodes=episodes,
-        t=jnp.where(done, 0, c.t + 1),
-        steps=c.steps + active.astype(jnp.int32),
+        t=jnp.where(done, 0, c.t + tick),
+        steps=c.steps + stepped.astype(jnp.int32),
         episode_return=jnp.where(done, 0.0, episode_return),
-        snapshots=_snapshot(loop, c.snapshots, agent_state.w, ended, episodes))
+        snapshots=_snapshot(loop, c.snapshots, agent_state.w, settled & active, episodes))
     return carry, pack_episode_end(ended, c.t + 1, truncated, episode_return)
 
 

@@ -19,18 +19,21 @@ The agent is driven one :class:`~rlfa.control.sarsa.SarsaTransition` at a time
 ``S_{t+1}`` and then executed there, the book's box). As
 :func:`rlfa.prediction.n_step_td.n_step_semi_gradient_td` does for prediction,
 its state keeps the last ``max_n`` pairs ``phi(S_t, A_t)`` and rewards
-``R_{t+1}`` in a ring buffer, and ``update`` makes the one update that became
-possible (``tau = t - n + 1``) or, on the episode's last transition, every
-update still pending, oldest first, each seeing the weights the one before left
-(the book's loop running on to ``tau = T - 1``). So the next episode's first
-action is chosen from the fully updated weights, as in the box.
+``R_{t+1}`` in a ring buffer. Each ``update`` makes at most one weight update, as
+each turn of the book's loop does: mid-episode the one that became possible
+(``tau = t - n + 1``); on the episode's last transition the oldest pending one, after
+which the agent *owes* the rest (:func:`owes_updates`). Like the book's loop, which
+runs on to ``tau = T - 1`` without stepping the environment, the episode loop then
+calls ``update`` again without a new transition (the one passed is ignored) until
+nothing is owed, and only then chooses the next episode's first action, from the
+fully updated weights.
 
 ``n`` is a leaf of :class:`NStepSarsaHParams`, so every n up to the structural
 ``max_n`` (the buffer's length) and every step size of a sweep run in one
-compiled program. Runs vmapped together end their episodes at different steps,
-so a step makes ``max_n`` updates, those not due scaled by zero: a loop with a
-traced trip count would, under ``vmap``, select over every weight of every run
-at each of its turns, which costs more than the k-weight updates themselves.
+compiled program. A call makes one update of ``k`` weights whatever n is: runs
+vmapped together end their episodes at different steps, and making every pending
+update in one call would cost ``max_n`` updates (those not due scaled by zero) at
+every step of every run.
 """
 
 from __future__ import annotations
@@ -77,8 +80,13 @@ class NStepSarsaState(NamedTuple):
       rewards: ring buffer of rewards, float32 ``[max_n]``; ``rewards[i]`` is the
         ``R_{t+1}`` that followed the pair in slot i.
       head: int32 ``[]``, the slot the next transition is written to.
-      pending: int32 ``[]`` in ``[0, n - 1]``, transitions of the current episode
-        whose update has not been made yet (the newest ones in the buffer).
+      pending: int32 ``[]`` in ``[0, n]``, transitions whose update has not been made
+        yet (the newest ones in the buffer).
+      owed: int32 ``[]``: updates still due from an episode that has ended (then equal to
+        ``pending``; 0 mid-episode), made one per ``update`` call.
+      end_indices, end_values: ``phi(S_T, A_T)``, the ended episode's last pair, the
+        pending returns' bootstrap after a truncation, ``[k]``.
+      end_discount: float32 ``[]``, ``gamma`` after a truncation, 0 after a termination.
     """
 
     w: Array
@@ -87,14 +95,23 @@ class NStepSarsaState(NamedTuple):
     rewards: Array
     head: Array
     pending: Array
+    owed: Array
+    end_indices: Array
+    end_values: Array
+    end_discount: Array
 
 
-def reward_sums(rewards: Array, powers: Array, oldest: Array, pending: Array) -> Array:
-    """``g_j = sum_{i < pending - j} gamma^i R``, the rewards of the j-th pending return,
-    float ``[max_n]`` (0 for ``j >= pending``).
+def owes_updates(state: NStepSarsaState) -> Array:
+    """Whether the agent still owes updates from an episode that has ended, bool ``[]``
+    (the episode loop's ``owes``: it steps no environment until they are made)."""
+    return state.owed > 0
+
+
+def oldest_return(rewards: Array, powers: Array, oldest: Array, pending: Array) -> Array:
+    """``sum_{i < pending} gamma^i R``, the rewards of the oldest pending return, float ``[]``.
 
     The pending taus sit in ring-buffer slots ``oldest, oldest + 1, ...`` (mod
-    ``max_n``); the j-th one's rewards run from its own slot to the newest.
+    ``max_n``); the oldest one's rewards run from its own slot to the newest.
 
     Args:
       rewards: the ring buffer, float ``[max_n]``.
@@ -103,39 +120,9 @@ def reward_sums(rewards: Array, powers: Array, oldest: Array, pending: Array) ->
       pending: how many taus are pending (the newest transition included), int ``[]``.
     """
     max_n = rewards.shape[0]
-    j, i = jnp.arange(max_n)[:, None], jnp.arange(max_n)[None, :]
-    terms = powers[i] * rewards[(oldest + j + i) % max_n]
-    return jnp.sum(jnp.where(i < pending - j, terms, 0.0), axis=1)
-
-
-def sequential_updates(w: Array, step_size: Array, indices: Array, values: Array, g: Array,
-                       bootstrap: Array, phi_next: Features, num_updates: Array):
-    """The first ``num_updates`` of ``max_n`` semi-gradient updates, in order, each seeing the
-    weights the one before left; returns ``(w, delta of the last one made, or 0)``.
-
-    Update j moves ``q(phi_j) = w . phi_j`` towards ``g[j] + bootstrap[j] q(S', A')``,
-    ``q(S', A') = w . phi_next`` read with the current weights. Those past ``num_updates``
-    add zero (a fixed trip count: under ``vmap`` a traced one would select over every weight).
-
-    Args:
-      w: weights float32 ``[d * A]``.
-      step_size: alpha, float ``[]``.
-      indices, values: ``phi_j``'s active entries, ``[max_n, k]``, oldest first.
-      g: each return's discounted rewards, float ``[max_n]``.
-      bootstrap: each return's weight on ``q(S', A')`` (``gamma^m`` or 0), float ``[max_n]``.
-      phi_next: ``phi(S', A')``.
-      num_updates: int ``[]`` in ``[0, max_n]``.
-    """
-    def body(j, carry):
-        w, last_delta = carry
-        phi_j = Features(indices[j], values[j])
-        delta = targets.td_target(g[j], bootstrap[j], linear_value(w, phi_next)) \
-            - linear_value(w, phi_j)
-        due = j < num_updates  # a select, not a product: 0 * inf would be NaN
-        w = add_scaled(w, phi_j, jnp.where(due, step_size * delta, 0.0))
-        return w, jnp.where(due, delta, last_delta)
-
-    return jax.lax.fori_loop(0, indices.shape[0], body, (w, jnp.float32(0.0)))
+    i = jnp.arange(max_n)
+    terms = powers * rewards[(oldest + i) % max_n]
+    return jnp.sum(jnp.where(i < pending, terms, 0.0))
 
 
 def n_step_semi_gradient_sarsa(feature_map: FeatureMap, num_actions: int, max_n: int,
@@ -145,18 +132,18 @@ def n_step_semi_gradient_sarsa(feature_map: FeatureMap, num_actions: int, max_n:
 
     ``update(state, hparams, tr, active=True)`` takes one
     :class:`~rlfa.control.sarsa.SarsaTransition` and returns ``(state, metrics)``;
-    metrics hold ``updates`` (int32, how many weight updates it made: 0 or 1
-    mid-episode, all pending ones on the episode's last transition) and
-    ``td_error`` (``G - q(S_tau, A_tau)`` of the last of them, 0 when none). For
-    ``active`` False (a finished run in the episode loop) it writes nothing. With
-    ``n = 1`` it is :func:`~rlfa.control.sarsa.semi_gradient_sarsa`.
+    metrics hold ``updates`` (int32, the weight updates it made: 0 or 1) and
+    ``td_error`` (``G - q(S_tau, A_tau)`` of that update, 0 when none). While
+    :func:`owes_updates` holds (an episode has ended with updates pending), a call ignores
+    ``tr`` and makes the next owed update. For ``active`` False (a finished run in the
+    episode loop) it writes nothing. With ``n = 1`` it never owes and is
+    :func:`~rlfa.control.sarsa.semi_gradient_sarsa`.
 
     Args:
       feature_map: the state features phi(s) (e.g. Mountain Car's tile coding).
       num_actions: A.
       max_n: the largest n the agent will be run with (the buffer's length), an
-        int >= 1; structural, so one value per compiled program. Each step costs
-        ``max_n`` updates of k weights.
+        int >= 1; structural, so one value per compiled program.
       initial_value: every weight's start (0 in the book).
 
     Raises:
@@ -174,42 +161,57 @@ def n_step_semi_gradient_sarsa(feature_map: FeatureMap, num_actions: int, max_n:
         zero = jnp.int32(0)
         return NStepSarsaState(init_w(key, obs_example).w, jnp.zeros((max_n, k), jnp.int32),
                                jnp.zeros((max_n, k), jnp.float32),
-                               jnp.zeros((max_n,), jnp.float32), zero, zero)
+                               jnp.zeros((max_n,), jnp.float32), zero, zero, zero,
+                               jnp.zeros((k,), jnp.int32), jnp.zeros((k,), jnp.float32),
+                               jnp.float32(0.0))
 
     def update(state: NStepSarsaState, hparams: NStepSarsaHParams, tr: SarsaTransition,
                active: Array = True):
         hp.check(hparams, at_most={"n": ("max_n", max_n)})
         n = jnp.round(jnp.asarray(hparams.n)).astype(jnp.int32)
+        owing = state.owed > 0
+        write = jnp.logical_and(active, ~owing)  # tr enters the buffer (ignored when owing)
+        # The slot at head is free until head moves: written whether or not tr enters.
         phi = phi_sa((tr.obs_tm1, tr.a_tm1))
         indices = state.indices.at[state.head].set(phi.indices)
         values = state.values.at[state.head].set(phi.values.astype(jnp.float32))
         rewards = state.rewards.at[state.head].set(tr.r_t)
-        pending = state.pending + 1
-        episode_over = jnp.logical_or(tr.terminated_t, tr.truncated_t)
+        head = jnp.where(write, (state.head + 1) % max_n, state.head)
+        pending = state.pending + write.astype(jnp.int32)
+        ended = write & jnp.logical_or(tr.terminated_t, tr.truncated_t)
+        # What the pending returns bootstrap from: the new S_{t+1}, A_{t+1}, or once the
+        # episode has ended, its last pair (a truncation's; a termination's weighs 0).
+        phi_new = phi_sa((tr.obs_t, tr.a_t))
+        end_indices = jnp.where(ended, phi_new.indices, state.end_indices)
+        end_values = jnp.where(ended, phi_new.values.astype(jnp.float32), state.end_values)
+        end_discount = jnp.where(ended, targets.discount(hparams.gamma, tr.terminated_t),
+                                 state.end_discount)
+        over = owing | ended
+        phi_next = Features(jnp.where(over, end_indices, phi_new.indices),
+                            jnp.where(over, end_values, phi_new.values.astype(jnp.float32)))
+        discount_t = jnp.where(over, end_discount, targets.discount(hparams.gamma,
+                                                                    tr.terminated_t))
         # Mid-episode the oldest pending tau (= t - n + 1) is updated once it has n rewards;
-        # at the end every pending tau is, oldest first, each with the rewards up to R_T.
-        num_updates = jnp.where(episode_over, pending, (pending >= n).astype(jnp.int32))
-        num_updates = jnp.where(active, num_updates, 0)
-        oldest = (state.head - pending + 1 + max_n) % max_n
+        # once the episode is over, every pending tau is, oldest first, one per call, each
+        # with the rewards up to R_T and the weights the update before left.
+        due = active & jnp.where(over, pending >= 1, pending >= n)
+        oldest = (head - pending + max_n) % max_n
         # gamma^i by repeated products, so gamma^0 = 1 and gamma^1 = gamma exactly (n = 1 is
         # one-step SARSA).
         gamma = jnp.asarray(hparams.gamma, jnp.float32)
         powers = jnp.concatenate([jnp.ones((1,), jnp.float32),
                                   jnp.cumprod(jnp.full((max_n - 1,), gamma))])
-        g = reward_sums(rewards, powers, oldest, pending)
-        discount_t = targets.discount(hparams.gamma, tr.terminated_t)
-        phi_next = phi_sa((tr.obs_t, tr.a_t))
-
-        # The pending pairs oldest first, and the weight each return's bootstrap gets.
-        order = (oldest + jnp.arange(max_n)) % max_n
-        due_indices, due_values = indices[order], values[order]
-        bootstrap = powers[jnp.maximum(pending - jnp.arange(max_n), 1) - 1] * discount_t
-
-        w, delta = sequential_updates(state.w, hparams.step_size, due_indices, due_values, g,
-                                      bootstrap, phi_next, num_updates)
-        head = jnp.where(active, (state.head + 1) % max_n, state.head)
-        new = NStepSarsaState(w, indices, values, rewards, head,
-                              jnp.where(active, pending - num_updates, state.pending))
-        return new, {"td_error": delta, "updates": num_updates}
+        g = oldest_return(rewards, powers, oldest, pending)
+        bootstrap = powers[jnp.maximum(pending, 1) - 1] * discount_t
+        phi_tau = Features(indices[oldest], values[oldest])
+        delta = targets.td_target(g, bootstrap, linear_value(state.w, phi_next)) \
+            - linear_value(state.w, phi_tau)
+        # A select, not a product: 0 * inf would be NaN.
+        w = add_scaled(state.w, phi_tau, jnp.where(due, hparams.step_size * delta, 0.0))
+        pending = pending - due.astype(jnp.int32)
+        owed = jnp.where(active, jnp.where(over, pending, 0), state.owed)
+        new = NStepSarsaState(w, indices, values, rewards, head, pending, owed, end_indices,
+                              end_values, end_discount)
+        return new, {"td_error": jnp.where(due, delta, 0.0), "updates": due.astype(jnp.int32)}
 
     return Agent(init=init, act=linear_act(feature_map, num_actions), update=update)

@@ -1,4 +1,5 @@
-"""The episodic control loop: per-episode records, cached features, the policy from uniforms."""
+"""The episodic control loop: per-episode records, cached features, an agent's owed updates,
+the policy from uniforms."""
 
 import jax
 import jax.numpy as jnp
@@ -15,6 +16,7 @@ from rlfa.control import (
     semi_gradient_sarsa,
 )
 from rlfa.control.linear_values import precomputed
+from rlfa.control.n_step_sarsa import NStepSarsaHParams, n_step_semi_gradient_sarsa, owes_updates
 from rlfa.envs.mountain_car import MountainCar
 from rlfa.features import tile_coding
 
@@ -54,6 +56,31 @@ def test_cached_features_give_the_plain_loop():
     np.testing.assert_array_equal(plain.steps, plain.lengths.sum(-1))  # every step recorded
     # Same maths; XLA may sum the 8 active weights in another order.
     np.testing.assert_allclose(cached.agent.w, plain.agent.w, rtol=1e-5, atol=1e-5)
+
+
+def test_owed_updates_take_loop_steps_without_environment_steps():
+    # n = 4 with a 5-step cap: each episode ends with 4 updates pending; the last transition
+    # makes one and the agent owes 3, made in 3 loop steps that step no environment.
+    env = MountainCar()
+    params = env.default_params.replace(max_steps_in_episode=5)
+    tiles = precomputed(FEATURES)
+    agent = n_step_semi_gradient_sarsa(tiles, 3, max_n=4)
+    program = episodic_control(env, params, agent, linear_q(tiles, 3), 3, num_episodes=6,
+                               actions=sarsa_actions(), block_steps=8, observe=FEATURES,
+                               owes=owes_updates)
+    hparams = runner.stack_hparams([NStepSarsaHParams(0.5 / 8, 0.0, 1.0, 4.0)])
+    results = runner.run(program, hparams, seed=5, num_seeds=2, num_logs=12, steps_per_log=1,
+                         num_devices=1, progress=False)
+    final = results.final
+    np.testing.assert_array_equal(final.lengths, 5)  # environment steps only
+    np.testing.assert_array_equal(final.steps, 30)
+    assert final.truncated.all() and (final.episodes == 6).all()
+    # The last episode's owed updates made before the run counts as finished.
+    assert not np.asarray(final.agent.owed).any() and not np.asarray(final.agent.pending).any()
+    # 8 loop steps per episode: 6 episodes end within 6 blocks of 8 steps, not before.
+    episodes = results.metrics["episodes"][0]
+    np.testing.assert_array_equal(episodes[:, 5], 6)
+    assert (episodes[:, 4] == 5).all()
 
 
 @pytest.mark.parametrize("epsilon, u, expected", [

@@ -1,5 +1,5 @@
-"""n-step semi-gradient SARSA: hand-computed returns with the end-of-episode flush, truncation,
-the book's box, n = 1 as one-step SARSA, bad n."""
+"""n-step semi-gradient SARSA: hand-computed returns with the end-of-episode flush (one owed
+update per call), truncation, the book's box, n = 1 as one-step SARSA, bad n."""
 
 import itertools
 
@@ -17,6 +17,7 @@ from rlfa.control import (
     n_step_semi_gradient_sarsa,
     semi_gradient_sarsa,
 )
+from rlfa.control.n_step_sarsa import owes_updates
 from rlfa.control.sarsa import SarsaTransition
 from rlfa.features import dense, state_action, state_aggregation
 
@@ -41,14 +42,47 @@ def _hp(n, alpha=0.5, gamma=0.5):
                              jnp.float32(n))
 
 
+def _settled(update, state, hp, tr):
+    """``update`` on ``tr``, then again (``tr`` ignored) while the agent owes updates, as the
+    episode loop calls it; returns the state and the updates made in all."""
+    state, metrics = update(state, hp, tr)
+    made = metrics["updates"]
+    def owed(c):
+        return owes_updates(c[0])
+
+    def one(c):
+        state, metrics = update(c[0], hp, tr)
+        return state, c[1] + metrics["updates"]
+
+    return jax.lax.while_loop(owed, one, (state, made))
+
+
 def _drive(transitions, n, w0, max_n=5):
     agent = n_step_semi_gradient_sarsa(TABULAR, A, max_n)
     state = agent.init(jax.random.key(0), jnp.zeros((1,)))._replace(w=w0)
-    update, updates = jax.jit(agent.update), []
+    settle, updates = jax.jit(lambda s, hp, tr: _settled(agent.update, s, hp, tr)), []
     for tr in transitions:
-        state, metrics = update(state, _hp(n), tr)
-        updates.append(int(metrics["updates"]))
+        state, made = settle(state, _hp(n), tr)
+        updates.append(int(made))
     return state, updates
+
+
+def test_an_ended_episode_owes_its_updates_one_per_call_and_ignores_the_transition():
+    agent = n_step_semi_gradient_sarsa(TABULAR, A, 5)
+    state = agent.init(jax.random.key(0), jnp.zeros((1,)))._replace(w=_q(3, 1, 2.0))
+    update = jax.jit(agent.update)
+    for tr in [_tr(1, 0, 1.0, 2, 1), _tr(2, 1, 2.0, 3, 1), _tr(3, 1, 3.0, 1, 0, terminated=True)]:
+        state, metrics = update(state, _hp(3), tr)
+    # n = 3 (as above): the terminal transition makes tau 0's update and owes taus 1 and 2.
+    assert (int(metrics["updates"]), int(state.owed), int(state.pending)) == (1, 2, 2)
+    np.testing.assert_allclose(np.asarray(state.w)[[0, 4, 5]], [1.375, 0.0, 2.0])
+    stray = _tr(2, 0, 100.0, 1, 1)  # ignored while owing: no write, no reward
+    for owed, w in [(1, [1.375, 1.75, 2.0]), (0, [1.375, 1.75, 2.5])]:
+        state, metrics = update(state, _hp(3), stray)
+        assert int(metrics["updates"]) == 1 and int(state.owed) == owed
+        np.testing.assert_allclose(np.asarray(state.w)[[0, 4, 5]], w)
+    assert not owes_updates(state) and int(state.pending) == 0
+    assert np.count_nonzero(state.w) == 3
 
 
 # gamma = alpha = 0.5, q(3, 1) = 2 at first; (S, A) = (1, 0) -> (2, 1) -> (3, 1) -> end,
@@ -140,8 +174,7 @@ def test_every_n_in_one_program_equals_the_books_box():
     def run(hp):
         state = agent.init(jax.random.key(0), jnp.zeros((1,)))._replace(w=w0)
         def step(s, tr):
-            s, metrics = agent.update(s, hp, tr)
-            return s, metrics["updates"]
+            return _settled(agent.update, s, hp, tr)
 
         final, updates = jax.lax.scan(step, state, _stream(EPISODES))
         return final.w, updates.sum()
