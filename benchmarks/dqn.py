@@ -327,7 +327,7 @@ def against_purejaxrl(rows: list[dict]) -> dict:
     """Per PureJaxRL seed count: the paired median of every rlfa case's run time over
     PureJaxRL's at the same seeds and settings, and the goal (:data:`GOALS`) met by rlfa's
     best case."""
-    out = {}
+    rows, out = [r for r in rows if r["mode"] == "train"], {}
     for peer in dict.fromkeys(label(r) for r in rows if r["impl"] == "purejaxrl"):
         n = next(r["seeds"] for r in rows if label(r) == peer)
         ratios = {a: harness.paired_median(rows, label, a, peer,

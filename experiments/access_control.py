@@ -18,9 +18,10 @@ R_bar estimates the average reward of the epsilon-greedy policy followed, and th
 policy followed epsilon-greedily earns 2.6469 (the optimal policy itself 2.7476; relative
 value iteration, exact). But one run's R_bar, with beta = 0.01, wanders around that
 expectation to the end, so one run reading 2.31 is no contradiction: the study prints
-where the book's value falls among its own runs (:func:`book_comparison`: each run's
-spread over the second half of its steps, the seeds' final R_bar, the exact r(pi) of the
-epsilon-greedy policies learned) and keeps those numbers in ``summary.json``.
+where the book's value falls among its own runs
+(:func:`rlfa.book.access_control_figure.book_comparison`: each run's spread over the
+second half of its steps, the seeds' final R_bar, the exact r(pi) of the epsilon-greedy
+policies learned) and keeps those numbers in ``summary.json``.
 """
 
 from __future__ import annotations
@@ -38,8 +39,6 @@ from rlfa.envs.access_control import EnvParams, policy_average_reward
 from rlfa.hparams import Flat
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 from rlfa.sweep import Sweep
-
-BOOK_R_BAR = 2.31  # Figure 10.5's caption: "The value learned for R_bar was about 2.31."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,66 +120,18 @@ def record(config: AccessControlConfig, job: Job, results) -> Record:
             # states with a server free whose two action values are equal (never told apart)
             "tied_states_per_seed": learned.tied[g, :, 1:].sum((-2, -1)).tolist(),
             "diverged_seeds": np.flatnonzero(results.diverged_at[g] >= 0).tolist(),
-            "book_comparison": book_comparison(results.metrics["r_bar"][g], job.log_x,
+            "book_comparison": ac.book_comparison(results.metrics["r_bar"][g], job.log_x,
                                                learned.behaviour_reward[g])}
         rec.notes.append(f"{name}: {rec.summary[name]['book_comparison']['statement']}")
     rec.summary = {"points": rec.summary, "num_steps": config.num_steps,
                    "priorities": list(params.priorities), "num_servers": params.num_servers,
-                   "book_r_bar": BOOK_R_BAR}
+                   "book_r_bar": ac.BOOK_R_BAR}
     rec.arrays = {"r_bar": results.metrics["r_bar"], "r_bar_final": r_bar, "steps": job.log_x,
                   **{k: getattr(learned, k) for k in ("accept", "tied", "best_value",
                                                       "greedy_reward", "behaviour_reward")}}
     rec.rows = files.metric_rows({"r_bar": results.metrics["r_bar"]},
                                  list(job.grid_labels) if several else [{}], "step", job.log_x)
     return rec
-
-
-def book_comparison(r_bar: np.ndarray, steps: np.ndarray,
-                    behaviour_reward: np.ndarray) -> dict:
-    """Where the book's R_bar (one run's) falls among this study's runs of one setting.
-
-    Args:
-      r_bar: logged R_bar, ``[seeds, logs]``, at ``steps`` ``[logs]``.
-      behaviour_reward: ``[seeds]``, the exact r(pi) of each run's epsilon-greedy policy
-        at its end: the long-run average reward its R_bar estimates.
-
-    Returns:
-      Over ``late_steps``, the second half of the run: ``late_r_bar_sd_per_seed`` (each
-      run's standard deviation of R_bar over its logged points), ``late_r_bar_range``
-      (every run's R_bar there, lowest and highest), ``late_runs_at_or_below_book`` and
-      ``late_share_at_or_below_book`` (the runs, and the share of their logged points, at
-      or below the book's value); ``final_r_bar_range``; ``epsilon_greedy_r_pi_range``
-      and ``_mean``; and the ``statement`` they make.
-    """
-    r_bar, r_pi = np.asarray(r_bar, np.float64), np.asarray(behaviour_reward, np.float64)
-    half = r_bar.shape[1] // 2
-    late, final = r_bar[:, half:], r_bar[:, -1]
-    late_steps = int(steps[-1] - (steps[half - 1] if half else 0))
-    sd = late.std(axis=1, ddof=1) if late.shape[1] > 1 else np.zeros(len(late))
-    below = late <= BOOK_R_BAR
-    numbers = {
-        "late_steps": late_steps, "late_r_bar_sd_per_seed": sd.tolist(),
-        "late_r_bar_range": [float(late.min()), float(late.max())],
-        "late_runs_at_or_below_book": int(below.any(axis=1).sum()),
-        "late_share_at_or_below_book": float(below.mean()),
-        "final_r_bar_range": [float(final.min()), float(final.max())],
-        "epsilon_greedy_r_pi_range": [float(r_pi.min()), float(r_pi.max())],
-        "epsilon_greedy_r_pi_mean": float(r_pi.mean())}
-    (late_low, late_high), (low, high) = numbers["late_r_bar_range"], numbers["final_r_bar_range"]
-    expectation = ("below" if BOOK_R_BAR < r_pi.min() else
-                   "above" if BOOK_R_BAR > r_pi.max() else "within")
-    numbers["statement"] = (
-        f"the book's R_bar of about {BOOK_R_BAR} comes from one run and is "
-        f"{'within' if late_low <= BOOK_R_BAR <= late_high else 'outside'} what one run "
-        f"reaches here: over its last {late_steps:,} steps each run's R_bar varies with "
-        f"standard deviation {sd.min():.2g} to {sd.max():.2g} (median {np.median(sd):.2g}), "
-        f"between {late_low:.3g} and {late_high:.3g} in all, and "
-        f"{numbers['late_runs_at_or_below_book']} of {len(late)} runs are at or below "
-        f"{BOOK_R_BAR} at some logged point ({100 * below.mean():.2g}% of the points); the "
-        f"runs end between {low:.3g} and {high:.3g}. As a long-run expectation {BOOK_R_BAR} "
-        f"is {expectation} the exact r(pi) of the epsilon-greedy policies learned, "
-        f"{r_pi.min():.4g} to {r_pi.max():.4g} (mean {r_pi.mean():.4g}).")
-    return numbers
 
 
 def figure(run):

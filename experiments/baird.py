@@ -14,10 +14,8 @@ while sqrt(VE) does not (Figure 11.5 right), expected emphatic TD's sqrt(VE) goe
 (Figure 11.6); the programs are :mod:`rlfa.book.baird_figures`'. The runner flags, per
 seed, the first logged point with a weight non-finite or beyond ``divergence_bound``.
 
-The expected updates run in float32 unless ``--x64``; each float32 run is set beside the
-same iteration in float64 (computed on the host), and where float32's round-off stops it
-short, the study says so: expected emphatic TD's sqrt(VE) stops near 2.7e-6 after about
-500 updates, where float64 goes on to 4.6e-13 at update 1000.
+The expected updates run in float32 unless ``--x64``; where float32's round-off stops one
+short of float64's iteration, the study says so (:func:`rlfa.book.baird_figures.float32_floor`).
 """
 
 from __future__ import annotations
@@ -34,10 +32,6 @@ from rlfa.envs import baird
 from rlfa.hparams import Flat
 from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
 from rlfa.sweep import Sweep
-
-# Each run's headlines: label suffix -> the final error it reports.
-HEADLINES = {"semi_gradient_dp": {"": "max |w|"}, "tdc": {"": "sqrt(PBE)", " sqrt(VE)": "sqrt(VE)"},
-             "expected_tdc": {"": "sqrt(PBE)", " sqrt(VE)": "sqrt(VE)"}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,8 +112,7 @@ def jobs(config: BairdConfig):
 
     for figure_number, names in bf.FIGURE_METHODS.items():
         for name in names if config.figure in (figure_number, "all") else ():
-            # TDC's point is given as float32 arrays, so summary.json reports the values it
-            # ran at (in float64, the flags' own values)
+            # TDC's point as float32 arrays: summary.json reports the values it ran at
             book = config.book_point(name)
             float64 = config.x64 and name not in bf.SAMPLED_AGENTS
             book = [hp.traced(book) if "tdc" in name and not float64 else book]
@@ -139,7 +132,7 @@ def record(config: BairdConfig, job: Job, results) -> Record:
             f"{method} (alpha={labels['alpha']:g}, gamma={labels['gamma']:g})"
         final = {"max |w|": np.max(np.abs(m["w"][g, :, -1]), axis=-1),
                  "sqrt(VE)": m["rms_ve"][g, :, -1], "sqrt(PBE)": m["rms_pbe"][g, :, -1]}
-        headlined = HEADLINES.get(method, {"": "sqrt(VE)"})
+        headlined = bf.HEADLINES.get(method, {"": "sqrt(VE)"})
         for suffix, metric in headlined.items():
             rec.headlines[name + suffix] = stats.headline(
                 f"{metric} after {x[-1]} {job.unit}", final[metric], higher_is_better=False,
@@ -161,7 +154,8 @@ def record(config: BairdConfig, job: Job, results) -> Record:
         if job.unit != "steps":  # an expected update: one deterministic run
             rec.summary[name]["precision"] = "float64" if job.x64 else "float32"
             if not job.x64:
-                floor = float32_floor(method, job, {m: final[m][0] for m in headlined.values()})
+                floor = bf.float32_floor(method, job.hparams[0], int(job.log_x[-1]),
+                                         {m: final[m][0] for m in headlined.values()})
                 rec.summary[name] |= floor
                 rec.notes += [f"{name}: {metric} after {x[-1]} {job.unit} stops at the float32 "
                               f"floor, {v['float32']:.4g}; the same iteration in float64 reaches "
@@ -175,34 +169,6 @@ def record(config: BairdConfig, job: Job, results) -> Record:
             {"rms_ve": m["rms_ve"]}, [{"method": method, **labels} for labels in job.grid_labels]
             if len(job.hparams) > 1 else [{"method": method}], "step", x)
     return rec
-
-
-def float32_floor(method: str, job: Job, final: dict[str, float]) -> dict[str, dict]:
-    """A float32 expected run beside the same iteration in float64
-    (:func:`rlfa.book.baird_figures.expected_reference`): ``float64_reference``, its final
-    errors, and ``float32_floor``, each headline metric of ``final`` that float32 left more
-    than 1% above float64's (its round-off, not the algorithm, stopped it) with both values.
-    """
-    reference = bf.expected_reference(method, job.hparams[0], int(job.log_x[-1]))
-    floor = {metric: {"float32": float(value), "float64": reference[metric]}
-             for metric, value in final.items()
-             if np.isfinite(value) and value > 1.01 * reference[metric]}
-    return {"float64_reference": {f"final {k}": v for k, v in reference.items()},
-            "float32_floor": floor}
-
-
-def panel(ax, run, name):
-    """A run's weights and errors (a sampled method's first seed, like the book's single run)."""
-    entry, w = run.summary["methods"][name], run.arrays[f"{name}_w"][0]
-    bf.plot_weights(ax, name, run.summary["log_every"] * np.arange(1, len(w) + 1), w,
-                    run.arrays[f"{name}_rms_ve"][0], run.arrays[f"{name}_rms_pbe"][0])
-    at = entry["per_seed"][0]["diverged_at"]
-    hp = ", ".join(f"{'alpha' if k == 'step_size' else k}={v:g}"
-                   for k, v in entry["hparams"].items() if k != "gamma")
-    ax.set(xlabel=entry["unit"], ylabel="weight / error", title=f"{name.replace('_', ' ')} "
-           f"({hp}; Figure {entry['figure']})" + (f"\n(beyond ±{run.summary['divergence_bound']:g}"
-                                                  f" at {entry['unit'][:-1]} {at})" if at else ""))
-    ax.legend(fontsize=7, ncol=2)
 
 
 def figure(run):
@@ -220,7 +186,7 @@ def figure(run):
         for ax in ax_row[len(names):]:
             ax.axis("off")
         for ax, name in zip(ax_row, names):
-            panel(ax, run, name)
+            bf.plot_panel(ax, run, name)
     gamma = next(iter(run.summary["methods"].values()))["hparams"]["gamma"]
     fig.suptitle(f"Baird's counterexample, gamma={gamma:g} (S&B Figures 11.2, 11.5, 11.6; "
                  "sampled runs: seed 0)")

@@ -56,6 +56,10 @@ from rlfa.prediction.semi_gradient_dp import (
 from rlfa.types import Agent, Program, Transition
 
 # Each figure's methods, one row of panels per figure.
+# Each method's headlines in the study: label suffix -> the final error it reports (the
+# others report sqrt(VE)).
+HEADLINES = {"semi_gradient_dp": {"": "max |w|"}, "tdc": {"": "sqrt(PBE)", " sqrt(VE)": "sqrt(VE)"},
+             "expected_tdc": {"": "sqrt(PBE)", " sqrt(VE)": "sqrt(VE)"}}
 FIGURE_METHODS = {"11.2": ("semi_gradient_td", "residual_gradient_td", "semi_gradient_dp"),
                   "11.5": ("tdc", "expected_tdc"), "11.6": ("expected_emphatic_td",)}
 # The methods run on sampled transitions: feature map -> agent.
@@ -312,3 +316,34 @@ def plot_weights(ax, method: str, x: np.ndarray, w: np.ndarray, rms_ve: np.ndarr
         ax.plot(x, rms_ve, "k", lw=2, label="sqrt(VE)")
     if "tdc" in method:
         ax.plot(x, rms_pbe, "k--", lw=2, label="sqrt(PBE)")
+
+
+def float32_floor(method: str, hparams, num_updates: int,
+                  final: dict[str, float]) -> dict[str, dict]:
+    """A float32 expected run of ``method`` at ``hparams`` for ``num_updates`` beside the same
+    iteration in float64 (:func:`expected_reference`): ``float64_reference``, its final
+    errors, and ``float32_floor``, each metric of ``final`` (the float32 run's final values)
+    that float32 left more than 1% above float64's (its round-off, not the algorithm,
+    stopped it) with both values.
+    """
+    reference = expected_reference(method, hparams, num_updates)
+    floor = {metric: {"float32": float(value), "float64": reference[metric]}
+             for metric, value in final.items()
+             if np.isfinite(value) and value > 1.01 * reference[metric]}
+    return {"float64_reference": {f"final {k}": v for k, v in reference.items()},
+            "float32_floor": floor}
+
+
+def plot_panel(ax, run, name: str) -> None:
+    """Method ``name``'s weights and errors from a saved Baird run (``run.summary``'s
+    ``methods``, ``run.arrays``): a sampled method's first seed, like the book's single run."""
+    entry, w = run.summary["methods"][name], run.arrays[f"{name}_w"][0]
+    plot_weights(ax, name, run.summary["log_every"] * np.arange(1, len(w) + 1), w,
+                    run.arrays[f"{name}_rms_ve"][0], run.arrays[f"{name}_rms_pbe"][0])
+    at = entry["per_seed"][0]["diverged_at"]
+    hp = ", ".join(f"{'alpha' if k == 'step_size' else k}={v:g}"
+                   for k, v in entry["hparams"].items() if k != "gamma")
+    ax.set(xlabel=entry["unit"], ylabel="weight / error", title=f"{name.replace('_', ' ')} "
+           f"({hp}; Figure {entry['figure']})" + (f"\n(beyond ±{run.summary['divergence_bound']:g}"
+                                                  f" at {entry['unit'][:-1]} {at})" if at else ""))
+    ax.legend(fontsize=7, ncol=2)

@@ -67,7 +67,8 @@ def test_ratio_to_purejaxrl_is_paired_within_rounds():
     rows = [dict(ours, vectorize=True, run_s=30.0, round=0), dict(peer, run_s=100.0, round=0),
             dict(ours, vectorize=False, run_s=20.0, round=0),
             dict(ours, vectorize=True, run_s=60.0, round=1), dict(peer, run_s=200.0, round=1),
-            dict(ours, vectorize=False, run_s=50.0, round=1)]
+            dict(ours, vectorize=False, run_s=50.0, round=1),
+            dict(ours, mode="no_update", vectorize=True, us_per_train_step=9.0, round=0)]  # no run_s
     out = bench.against_purejaxrl(rows)["purejaxrl 8 seeds"]
     assert out["rlfa_time_over_purejaxrl"] == {
         "rlfa purejaxrl/flashbax 8 seeds one dev vmap": pytest.approx(0.3),

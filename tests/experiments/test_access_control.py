@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from experiments import access_control as study
+from rlfa.book import access_control_figure as ac
 from rlfa.control.differential_sarsa import DifferentialHParams
 from rlfa.envs.access_control import policy_average_reward
 from rlfa.sweep import Sweep
@@ -96,7 +97,7 @@ def test_the_book_comparison_says_where_2_31_falls(late_values, r_pi, words):
     # Two runs logged 4 times: the first half is left out, the second is each run's wander.
     r_bar = np.array([[0.0, 9.0, late_values[0], late_values[1]],
                       [0.0, 9.0, late_values[1], late_values[0]]])
-    book = study.book_comparison(r_bar, np.array([10, 20, 30, 40]), np.array(r_pi))
+    book = ac.book_comparison(r_bar, np.array([10, 20, 30, 40]), np.array(r_pi))
     assert book["late_steps"] == 20
     np.testing.assert_allclose(book["late_r_bar_sd_per_seed"],
                                [abs(late_values[1] - late_values[0]) / np.sqrt(2)] * 2)
