@@ -346,7 +346,7 @@ def analyse(rows: list[dict]) -> dict:
     out = {}
     for settings, replay in sorted({(r["settings"], r["replay"]) for r in rows}):
         rs = [r for r in rows if (r["settings"], r["replay"]) == (settings, replay)]
-        train1 = _find(rs, mode="train", seeds=1, devices="one")
+        train1 = _find(rs, mode="train", seeds=1)  # one device, whatever --devices said
         bare = _find(rs, mode="bare")
         no_update, act = _find(rs, mode="no_update"), _find(rs, mode="act")
         g = {}
