@@ -182,15 +182,15 @@ def n_step_semi_gradient_sarsa(feature_map: FeatureMap, num_actions: int, max_n:
         # What the pending returns bootstrap from: the new S_{t+1}, A_{t+1}, or once the
         # episode has ended, its last pair (a truncation's; a termination's weighs 0).
         phi_new = phi_sa((tr.obs_t, tr.a_t))
+        new_values = phi_new.values.astype(jnp.float32)
+        new_discount = targets.discount(hparams.gamma, tr.terminated_t)
         end_indices = jnp.where(ended, phi_new.indices, state.end_indices)
-        end_values = jnp.where(ended, phi_new.values.astype(jnp.float32), state.end_values)
-        end_discount = jnp.where(ended, targets.discount(hparams.gamma, tr.terminated_t),
-                                 state.end_discount)
+        end_values = jnp.where(ended, new_values, state.end_values)
+        end_discount = jnp.where(ended, new_discount, state.end_discount)
         over = owing | ended
         phi_next = Features(jnp.where(over, end_indices, phi_new.indices),
-                            jnp.where(over, end_values, phi_new.values.astype(jnp.float32)))
-        discount_t = jnp.where(over, end_discount, targets.discount(hparams.gamma,
-                                                                    tr.terminated_t))
+                            jnp.where(over, end_values, new_values))
+        discount_t = jnp.where(over, end_discount, new_discount)
         # Mid-episode the oldest pending tau (= t - n + 1) is updated once it has n rewards;
         # once the episode is over, every pending tau is, oldest first, one per call, each
         # with the rewards up to R_T and the weights the update before left.
