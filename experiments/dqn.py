@@ -73,12 +73,12 @@ def record(config: ExperimentConfig, job: Job, results) -> Record:
     points = {}
     for run, point in zip(dqn_study.runs(job, results), labels):
         summary = dqn_study.run_summary(run, env)
-        name = dqn_study.point_name(f"{env}: DQN", point)
+        name = dqn_study.point_name(f"{env}: {job.name}", point)
         rec.headlines[name] = summary.pop("headline")
         points[name] = summary
     # One point keeps its numbers at the top level; a sweep has one entry per point.
-    rec.summary = {"env": env, **summary} if len(points) == 1 else \
-        {"env": env, "num_seeds": summary["num_seeds"], "points": points}
+    rec.summary = {"env": env, "agent": job.name, **summary} if len(points) == 1 else \
+        {"env": env, "agent": job.name, "num_seeds": summary["num_seeds"], "points": points}
     metrics = {k: v for k, v in results.metrics.items() if v.ndim == 3}
     metrics["greedy_return"] = dqn_study.greedy_return(results.metrics)
     rec.rows = files.metric_rows(metrics, [{"env": env, **point} for point in labels],
@@ -89,8 +89,8 @@ def record(config: ExperimentConfig, job: Job, results) -> Record:
 def figure(run):
     import matplotlib.pyplot as plt
 
-    env, num_seeds = run.summary["env"], run.summary["num_seeds"]
-    names = list(run.summary.get("points", [f"DQN, {num_seeds} seeds"]))
+    env, num_seeds, agent = run.summary["env"], run.summary["num_seeds"], run.summary.get("agent", "DQN")
+    names = list(run.summary.get("points", [f"{agent}, {num_seeds} seeds"]))
     greedy, env_steps = dqn_study.greedy_return(run.arrays), run.arrays["env_steps"][0, 0]
     fig, ax = plt.subplots(figsize=(6, 4))
     for g, name in enumerate(names):

@@ -1,8 +1,8 @@
-"""DQN over many seeds, as the studies, benchmarks and notebooks run it.
+"""DQN (and PQN) over many seeds, as the studies, benchmarks and notebooks run it.
 
-:func:`job` turns a :class:`~rlfa.control.dqn.DQNConfig` and its grid of
-hyperparameters into one :class:`rlfa.study.Job` (every seed and grid point in
-one compiled program), :func:`runs` splits its results into one :class:`DQNRun`
+:func:`job` turns a :class:`~rlfa.control.dqn.DQNConfig` (or a
+:class:`~rlfa.control.pqn.PQNConfig`) and its grid of hyperparameters into one
+:class:`rlfa.study.Job` (every seed and grid point in one compiled program), :func:`runs` splits its results into one :class:`DQNRun`
 per grid point, :func:`run_summary` gives a run's JSON-ready numbers, and
 :func:`train` runs one configuration outside a study (a notebook).
 """
@@ -18,6 +18,7 @@ import jax
 import numpy as np
 
 from rlfa import runner, stats, sweep
+from rlfa.control import pqn
 from rlfa.control.dqn import DQN, DQNConfig, DQNHParams, make_program
 from rlfa.study import Job, latest_mean
 
@@ -38,7 +39,30 @@ def quick_dqn(dqn: DQNConfig) -> DQNConfig:
         target_period=100, epsilon_decay_steps=500, num_eval_episodes=2)
 
 
-def plan(config: DQNConfig, total_steps: int, num_logs: int) -> tuple[int, np.ndarray]:
+def quick_pqn(config: pqn.PQNConfig) -> pqn.PQNConfig:
+    """A tiny version of PQN's ``config`` for ``--quick``: 4 environments x 8 steps, one pass
+    of 2 minibatches, two greedy episodes, schedules over 600 steps."""
+    return dataclasses.replace(
+        config, num_envs=4, rollout_steps=8, num_epochs=1, num_minibatches=2,
+        epsilon_decay_steps=QUICK_STEPS, learning_rate_decay_steps=QUICK_STEPS,
+        num_eval_episodes=2)
+
+
+def build(config: DQNConfig | pqn.PQNConfig) -> DQN | pqn.PQN:
+    """The one-seed program of a DQN or a PQN configuration (nothing compiles here)."""
+    return pqn.make_program(config) if isinstance(config, pqn.PQNConfig) else make_program(config)
+
+
+def budget(config: DQNConfig | pqn.PQNConfig) -> tuple[int, int]:
+    """``(warm-up steps, environment steps per train step)`` of a configuration: PQN has no
+    warm-up, and a train step is one rollout of every environment."""
+    if isinstance(config, pqn.PQNConfig):
+        return 0, config.batch_size
+    return config.warmup_steps, config.train_frequency
+
+
+def plan(config: DQNConfig | pqn.PQNConfig, total_steps: int,
+         num_logs: int) -> tuple[int, np.ndarray]:
     """Split a budget of environment steps into the runner's logged points.
 
     Returns:
@@ -49,13 +73,13 @@ def plan(config: DQNConfig, total_steps: int, num_logs: int) -> tuple[int, np.nd
     Raises:
       ValueError: the budget does not exceed the warm-up.
     """
-    if total_steps <= config.warmup_steps:
+    warmup, per_step = budget(config)
+    if total_steps <= warmup:
         raise ValueError(f"total_steps={total_steps} is invalid: must exceed warmup_steps="
-                         f"{config.warmup_steps}.")
-    train_steps = math.ceil((total_steps - config.warmup_steps) / config.train_frequency)
+                         f"{warmup}.")
+    train_steps = math.ceil((total_steps - warmup) / per_step)
     steps_per_log = math.ceil(train_steps / num_logs)
-    env_steps = config.warmup_steps + config.train_frequency * steps_per_log * np.arange(
-        1, num_logs + 1)
+    env_steps = warmup + per_step * steps_per_log * np.arange(1, num_logs + 1)
     return steps_per_log, env_steps
 
 
@@ -106,9 +130,10 @@ def vectorize_runs() -> bool:
     return jax.default_backend() != "cpu"
 
 
-def job(name: str, dqn: DQNConfig, points: Sequence[DQNHParams], *, num_seeds: int,
-        total_steps: int, num_logs: int) -> Job:
-    """Every seed and grid point of ``dqn`` as one :class:`~rlfa.study.Job` called ``name``.
+def job(name: str, dqn: DQNConfig | pqn.PQNConfig, points: Sequence[DQNHParams | pqn.PQNHParams],
+        *, num_seeds: int, total_steps: int, num_logs: int) -> Job:
+    """Every seed and grid point of ``dqn`` (a DQN or a PQN configuration) as one
+    :class:`~rlfa.study.Job` called ``name``.
 
     The progress bar counts environment steps per seed and shows the latest mean
     greedy return; the live logger also gets ``greedy_return``.
@@ -120,7 +145,7 @@ def job(name: str, dqn: DQNConfig, points: Sequence[DQNHParams], *, num_seeds: i
     if dqn.num_eval_episodes < 1:
         raise ValueError(f"num_eval_episodes={dqn.num_eval_episodes} is invalid: the experiment"
                          " reports greedy returns, so it needs >= 1.")
-    built = make_program(dqn)
+    built = build(dqn)
     steps_per_log, env_steps = plan(dqn, total_steps, num_logs)
     labels = sweep.labels(points, varying=True)
     return Job(name, built.program, list(points), num_seeds, num_logs, steps_per_log,
@@ -137,7 +162,7 @@ def runs(job: Job, results: runner.Results) -> list[DQNRun]:
             for g in range(len(job.hparams))]
 
 
-def train(dqn: DQNConfig, *, num_seeds: int, total_steps: int, num_logs: int,
+def train(dqn: DQNConfig | pqn.PQNConfig, *, num_seeds: int, total_steps: int, num_logs: int,
           **run_options: Any) -> DQNRun:
     """Train ``num_seeds`` seeds of one configuration in one compiled program.
 
@@ -145,7 +170,8 @@ def train(dqn: DQNConfig, *, num_seeds: int, total_steps: int, num_logs: int,
     ``num_devices``, ``progress``, checkpoints, ``logger``: see
     :meth:`rlfa.study.StudyOptions.run_options`).
     """
-    one = job("DQN", dqn, [dqn.hparams], num_seeds=num_seeds, total_steps=total_steps,
+    name = "PQN" if isinstance(dqn, pqn.PQNConfig) else "DQN"
+    one = job(name, dqn, [dqn.hparams], num_seeds=num_seeds, total_steps=total_steps,
               num_logs=num_logs)
     run_options = {"seed": 0, "log_x": one.log_x, "unit": one.unit, "derive": one.derive,
                    "postfix": one.postfix, "vectorize": one.vectorize, **run_options}

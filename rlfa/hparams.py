@@ -71,6 +71,12 @@ Flat = Annotated[T, tyro.conf.arg(name="")]
 ``hparams: Flat[DQNHParams]`` in ``DQNConfig`` gives ``--dqn.learning-rate``."""
 
 
+def flag(name: str) -> str:
+    """A field's name as its flags and messages spell it: a trailing underscore, which
+    only keeps a Python keyword (``lambda_``) a legal field name, dropped."""
+    return name.removesuffix("_")
+
+
 def declared(kind: type) -> dict[str, Bounds]:
     """Field -> :class:`Bounds` of a hyperparameter NamedTuple (every field must declare them)."""
     hints = typing.get_type_hints(kind, include_extras=True)
@@ -134,9 +140,9 @@ def check(point: Any, prefix: str = "", *,
         if at_most and name in at_most:
             setting, limit = at_most[name]
             bounds, high = bounds._replace(high=min(bounds.high, limit)), f"{setting}={limit:g}"
-        for v in values(f"{prefix}{name}", value):
+        for v in values(f"{prefix}{flag(name)}", value):
             if not bounds.allows(v):
-                raise ValueError(f"{prefix}{name}={v!r} is invalid: must be "
+                raise ValueError(f"{prefix}{flag(name)}={v!r} is invalid: must be "
                                  f"{bounds.describe(high)}.")
 
 

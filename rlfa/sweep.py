@@ -73,7 +73,7 @@ class Sweep:
 @functools.cache
 def _sweep_options(kind: type) -> type:
     docs = hparams.docs(kind)
-    fields = [(name, Annotated[tuple[str, ...], tyro.conf.arg(help=(
+    fields = [(name, Annotated[tuple[str, ...], tyro.conf.arg(name=hparams.flag(name), help=(
         f"{docs.get(name, name)} Several values run side by side in one compiled program."))],
         dataclasses.field(default=())) for name in hparams.declared(kind)]
     options = dataclasses.make_dataclass(f"{kind.__name__}Sweep", fields, frozen=True)
@@ -93,9 +93,9 @@ def check_requested(sweep: Any) -> None:
     bounds = hparams.declared(type(sweep).hparams)
     for name, texts in requested(sweep).items():
         for text in texts:
-            value = parse_value(name, text)
+            value = parse_value(hparams.flag(name), text)
             if not bounds[name].allows(value):
-                raise ValueError(f"sweep.{name}={value!r} is invalid: must be "
+                raise ValueError(f"sweep.{hparams.flag(name)}={value!r} is invalid: must be "
                                  f"{bounds[name].describe()}.")
 
 

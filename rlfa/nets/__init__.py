@@ -18,7 +18,7 @@ KINDS = ("auto", "mlp", "cnn")
 
 
 def q_network(obs_shape: Sequence[int], num_actions: int, kind: str = "auto",
-              hidden: Sequence[int] = (120, 84)) -> nn.Module:
+              hidden: Sequence[int] = (120, 84), layer_norm: bool = False) -> nn.Module:
     """A Q-network mapping ``[batch, *obs_shape]`` to ``[batch, num_actions]``.
 
     Args:
@@ -26,6 +26,7 @@ def q_network(obs_shape: Sequence[int], num_actions: int, kind: str = "auto",
       num_actions: outputs.
       kind: ``"mlp"``, ``"cnn"``, or ``"auto"`` (MLP for 1-D, CNN for 3-D observations).
       hidden: the MLP's hidden widths.
+      layer_norm: LayerNorm before each hidden ReLU (PQN's networks).
 
     Raises:
       ValueError: unknown kind, bad sizes, or an observation shape the network cannot take.
@@ -44,8 +45,8 @@ def q_network(obs_shape: Sequence[int], num_actions: int, kind: str = "auto",
         if len(obs_shape) != 1:
             raise ValueError(f"observation shape {obs_shape} is invalid for network='mlp': it"
                              " takes 1-D observations.")
-        return MLP(tuple(hidden), num_actions)
-    cnn = MinAtarCNN(num_actions)
+        return MLP(tuple(hidden), num_actions, layer_norm)
+    cnn = MinAtarCNN(num_actions, layer_norm=layer_norm)
     if len(obs_shape) != 3 or min(obs_shape[:2]) < cnn.kernel:
         raise ValueError(f"observation shape {obs_shape} is invalid for network='cnn': it takes"
                          f" height x width x channels with height, width >= {cnn.kernel}.")

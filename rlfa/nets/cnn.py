@@ -55,18 +55,26 @@ class MinAtarCNN(nn.Module):
       channels: convolution filters.
       kernel: convolution window (``kernel x kernel``).
       hidden: width of the fully connected hidden layer.
+      layer_norm: normalise the convolution's and the hidden layer's pre-activations
+        before their ReLUs (over the last axis: each pixel's channels, and the hidden
+        units), as PQN's MinAtar network does (Gallici et al. 2025; purejaxql's
+        ``pqn_minatar.py``).
     """
 
     num_outputs: int
     channels: int = 16
     kernel: int = 3
     hidden: int = 128
+    layer_norm: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         x = x.astype(jnp.float32)
         # Named as flax's Conv would be, so the parameter tree is the same as with nn.Conv.
-        x = nn.relu(PatchConv(self.channels, self.kernel, name="Conv_0")(x))
+        def norm(y):
+            return nn.LayerNorm()(y) if self.layer_norm else y
+
+        x = nn.relu(norm(PatchConv(self.channels, self.kernel, name="Conv_0")(x)))
         x = x.reshape(x.shape[0], -1)
-        x = nn.relu(nn.Dense(self.hidden)(x))
+        x = nn.relu(norm(nn.Dense(self.hidden)(x)))
         return nn.Dense(self.num_outputs)(x)

@@ -117,7 +117,7 @@ class DQNConfig:
         check_choice("network", self.network, nets.KINDS)
         for i, width in enumerate(self.hidden):
             check_positive_int(f"hidden[{i}]", width)
-        self._check_env()
+        check_env(self)
         for name in ("num_envs", "buffer_capacity", "batch_size", "train_frequency",
                      "gradient_steps", "target_period", "epsilon_decay_steps"):
             check_positive_int(name, getattr(self, name))
@@ -151,30 +151,41 @@ class DQNConfig:
                              " the online network's choice with the target network; set"
                              " target_net=True, or double=False.")
 
-    def _check_env(self) -> None:
-        """Refuse, before anything compiles, an environment this agent cannot act in or see."""
-        from gymnax.environments import spaces  # gymnax is imported only once a config is built
 
-        from rlfa import envs
+def check_env(config, algorithm: str = "DQN") -> None:
+    """Refuse, before anything compiles, an environment a Q-learning agent cannot act in or
+    see: ``config``'s ``env``, ``network``, ``hidden``, ``num_eval_episodes`` and
+    ``eval_max_steps`` (a :class:`DQNConfig`, or PQN's config), named in the message
+    with ``algorithm``.
 
-        check_choice("env", self.env, envs.names())
-        env, env_params = envs.make(self.env)
-        space = env.action_space(env_params)
-        if not isinstance(space, spaces.Discrete) or space.n < 2:
-            raise ValueError(f"env={self.env!r} is invalid for DQN: its action space is {space!r};"
-                             " DQN needs a Discrete action space with at least two actions.")
-        cap = int(env_params.max_steps_in_episode)
-        if self.num_eval_episodes and not self.eval_max_steps and cap > MAX_EVAL_STEPS:
-            raise ValueError(f"eval_max_steps=0 is invalid for env={self.env!r}: its episodes"
-                             f" have no cap (max_steps_in_episode={cap}), so a greedy"
-                             " evaluation needs its own step budget; set eval_max_steps (e.g."
-                             " 5000), or num_eval_episodes=0.")
-        obs_shape = tuple(env.observation_space(env_params).shape)
-        try:
-            nets.q_network(obs_shape, space.n, self.network, self.hidden)
-        except ValueError as error:
-            raise ValueError(f"network={self.network!r} is invalid for env={self.env!r}:"
-                             f" {error}") from error
+    Raises:
+      ValueError: an unknown environment (listing the known ones), an action space that is
+        not Discrete with at least two actions, an uncapped episode without an evaluation
+        budget, or a network that cannot take the observations.
+    """
+    from gymnax.environments import spaces  # gymnax is imported only once a config is built
+
+    from rlfa import envs
+
+    check_choice("env", config.env, envs.names())
+    env, env_params = envs.make(config.env)
+    space = env.action_space(env_params)
+    if not isinstance(space, spaces.Discrete) or space.n < 2:
+        raise ValueError(f"env={config.env!r} is invalid for {algorithm}: its action space is"
+                         f" {space!r}; {algorithm} needs a Discrete action space with at least"
+                         " two actions.")
+    cap = int(env_params.max_steps_in_episode)
+    if config.num_eval_episodes and not config.eval_max_steps and cap > MAX_EVAL_STEPS:
+        raise ValueError(f"eval_max_steps=0 is invalid for env={config.env!r}: its episodes"
+                         f" have no cap (max_steps_in_episode={cap}), so a greedy"
+                         " evaluation needs its own step budget; set eval_max_steps (e.g."
+                         " 5000), or num_eval_episodes=0.")
+    obs_shape = tuple(env.observation_space(env_params).shape)
+    try:
+        nets.q_network(obs_shape, space.n, config.network, config.hidden)
+    except ValueError as error:
+        raise ValueError(f"network={config.network!r} is invalid for env={config.env!r}:"
+                         f" {error}") from error
 
 
 # CartPole-v1 in 100k environment steps: the main job (``python -m experiments.dqn``). The
