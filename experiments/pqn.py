@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from experiments.dqn import figure, record
+from experiments import dqn
 from rlfa import config as cfg
 from rlfa import dqn_study
 from rlfa.control.dqn.minatar_paper import PROTOCOLS, env_name
@@ -100,7 +100,12 @@ def jobs(config: ExperimentConfig):
                         num_logs=config.num_logs)
 
 
-STUDY = Study("pqn", jobs, record, figure)
+def figure(run):
+    """The greedy-return curves with their bands, drawn as ``experiments.dqn`` draws DQN's."""
+    return dqn.figure(run)
+
+
+STUDY = Study("pqn", jobs, dqn.record, figure)
 
 if __name__ == "__main__":
     cli(ExperimentConfig, STUDY)  # devices and processes: see experiments/__init__.py

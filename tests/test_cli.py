@@ -41,6 +41,7 @@ STUDIES = {
     "experiments.n_step_sarsa": "NStepSarsaConfig",
     "experiments.n_step_td": "NStepTDConfig",
     "experiments.minatar": "MinAtarConfig",
+    "experiments.pqn": "ExperimentConfig",
 }
 BENCHMARKS = {
     "benchmarks.random_walk": "BenchmarkConfig",
@@ -50,6 +51,7 @@ BENCHMARKS = {
     "benchmarks.scaling": "ScalingConfig",
     "benchmarks.book_figures": "BenchmarkConfig",
     "benchmarks.minatar": "BenchmarkConfig",
+    "benchmarks.pqn": "BenchmarkConfig",
 }
 MODULES = {**STUDIES, **BENCHMARKS}
 RESULT_FILES = ("config.json", "metrics.csv", "summary.json", "figure.png")
@@ -150,6 +152,8 @@ def _content_checks() -> dict:
     from tests.benchmarks import test_dqn as test_dqn_benchmark
     from tests.benchmarks import test_scaling as test_scaling_benchmark
     from tests.experiments import test_minatar
+    from tests.experiments import test_pqn
+    from tests.benchmarks import test_pqn as test_pqn_benchmark
 
     return {"experiments.dqn_ladder": check_ladder_summary,
             "experiments.baird": test_baird.check_quick_run_diverges_under_semi_gradient_only,
@@ -163,6 +167,8 @@ def _content_checks() -> dict:
             "experiments.n_step_sarsa": test_n_step_sarsa.check_quick_run_writes_both_figures,
             "experiments.n_step_td": test_n_step_td.check_quick_run_grid_flags_and_lstd_beats_td,
             "experiments.minatar": test_minatar.check_quick_run_writes_results,
+            "experiments.pqn": test_pqn.check_quick_run_writes_results,
+            "benchmarks.pqn": test_pqn_benchmark.check_quick_run_measures_rlfa_only,
             "benchmarks.minatar": test_minatar_benchmark.check_quick_run_measures_rlfa_only,
             "benchmarks.random_walk": test_random_walk_benchmark.check_quick_run_writes_its_table,
             "benchmarks.scaling": test_scaling_benchmark.check_quick_run_writes_table_and_figure,
