@@ -326,3 +326,17 @@ def make_program(config: PQNConfig) -> PQN:
         return metrics
 
     return PQN(Program(init, step, log, weights=lambda carry: carry.params), q_values)
+
+
+# The DQN ladder's two PQN rungs (``experiments.dqn_ladder``): PQN, and its ablation without
+# LayerNorm, which Gallici et al. (Sec. 4) show is what keeps the online update stable.
+RUNGS = {"PQN (LayerNorm, parallel envs, Q(lambda))": {"layer_norm": True},
+         "PQN without LayerNorm": {"layer_norm": False}}
+
+
+def rung(base: PQNConfig, env: str, name: str, total_steps: int) -> PQNConfig:
+    """The rung called ``name`` (a key of :data:`RUNGS`) of ``base`` on ``env``, its schedules
+    scaled to a budget of ``total_steps`` environment steps as purejaxql scales them to its
+    own (epsilon decays over the first 20%, the learning rate over all of it)."""
+    return dataclasses.replace(base, env=env, epsilon_decay_steps=max(1, total_steps // 5),
+                               learning_rate_decay_steps=total_steps, **RUNGS[name])
