@@ -76,6 +76,27 @@ class PQNConfig:
     32 environments x 64 steps, 4 epochs of 16 minibatches, two LayerNorm layers of 256,
     RAdam at 1e-4 decaying to 0 over the run, rewards scaled by 0.1, epsilon 1 -> 0.2 over
     the first 20% of the run, lambda 0.95); :data:`MINATAR` is its MinAtar setting.
+
+    Where rlfa differs from purejaxql's ``pqn_gymnax.py`` and ``pqn_minatar.py``:
+
+    * a time-limit truncation bootstraps from the final observation; purejaxql cuts the
+      return at gymnax's merged ``done`` (target = reward), as at a termination;
+    * the schedules count environment steps; purejaxql counts rollouts, rounded down
+      (``TOTAL_TIMESTEPS // (NUM_ENVS * NUM_STEPS)``: on CartPole epsilon reaches its end
+      after 48.8 rollouts = 99,942 steps, not 100,000) and decays the learning rate to
+      1e-20 rather than 0;
+    * epsilon-greedy breaks ties among greedy actions at random
+      (:func:`rlfa.control.policies.epsilon_greedy_from_noise`); purejaxql's argmax takes
+      the first;
+    * on MinAtar, the network takes the binary frames as they are with flax's default
+      (LeCun-normal) initialisation; purejaxql's divides them by 255 and initialises with
+      He-normal. purejaxql's networks also compute an unused BatchNorm of their input;
+    * the greedy evaluation runs ``num_eval_episodes`` episodes (each environment's first)
+      at every logged point; purejaxql's runs 128 environments for an episode's length
+      at every 5% of the updates and averages the episodes that end;
+    * ``--game`` runs MinAtar under the paper's protocol by default (6 actions, sticky
+      actions, no episode cap: greedy episodes get 10,000 steps), ``--protocol gymnax``
+      under gymnax's, which is what purejaxql's ``Breakout-MinAtar`` is.
     """
 
     env: str = "CartPole-v1"
