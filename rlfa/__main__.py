@@ -1,6 +1,6 @@
 """``python -m rlfa compare|redraw``: commands on saved run directories.
 
-    python -m rlfa compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N] [--seed S]
+    python -m rlfa compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N] [--seed S] [--curve COLUMN]
     python -m rlfa redraw RUN_DIR [RUN_DIR ...]
 
 ``compare``: statistics across runs (:mod:`rlfa.compare`); ``redraw``: a run's
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 USAGE = ("usage: python -m rlfa compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N] "
-         "[--seed S]\n       python -m rlfa redraw RUN_DIR [RUN_DIR ...]\n"
+         "[--seed S] [--curve COLUMN]\n       python -m rlfa redraw RUN_DIR [RUN_DIR ...]\n"
          "compare: statistics across runs (python -m rlfa compare --help); redraw: a run's "
          "figure.png again from its files, without rerunning it")
 

@@ -30,6 +30,12 @@ the method is split by run (``"<run dir name>/<method>"``). Only methods that ha
 exactly one entry on every compared task and metric enter the aggregate; the
 others are named in ``notes``.
 
+With ``--curve COLUMN`` (e.g. ``greedy_return``) it also draws ``compare_curves.png``: that
+column of every run's ``metrics.csv`` against ``env_steps``, one curve per run and
+configuration (the rows' text columns: environment, game, rung...), the mean over seeds with
+its 95% bootstrap band, and puts each curve's points in ``compare.json`` (``curves``): a
+learning curve of one study beside another's at the same environment steps.
+
 Every resampling is seeded (``--seed``, see :func:`rlfa.stats.seeded`), so the same runs give
 the same numbers. Results go to ``--out`` (default ``runs/compare/<timestamp>/``): ``compare.json``
 (everything), ``compare.csv`` (the table) and ``compare.png``.
@@ -51,7 +57,9 @@ import numpy as np
 from rlfa import files, stats
 
 TAUS = np.linspace(0.0, 1.0, 51)  # normalised-score thresholds of the performance profiles
-USAGE = "python -m rlfa compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N] [--seed S]"
+USAGE = ("python -m rlfa compare RUN_DIR [RUN_DIR ...] [--out DIR] [--reps N] [--seed S] "
+         "[--curve COLUMN]")
+CURVE_X = "env_steps"  # the x column of --curve
 
 
 @dataclasses.dataclass(frozen=True)
@@ -453,6 +461,72 @@ def compare(paths: list[str | Path], *, reps: int = stats.DEFAULT_REPS, seed: in
         "aggregate": aggregate(entries, reps=reps, seed=seed)}
 
 
+def curves(paths: list[str | Path], column: str, *, seed: int = 0) -> dict[str, dict]:
+    """``column`` of every run's ``metrics.csv`` against :data:`CURVE_X`, per configuration.
+
+    A configuration is a run's rows sharing their text columns (``env``, ``game``, ``rung``
+    ...), labelled ``"<run dir name>/<their values>"``.
+
+    Returns:
+      label -> ``{"x": [points], "mean": [...], "ci95": [[low...], [high...]], "n": seeds,
+      "per_seed": [seed][point]}`` (NaN where a seed has no value), in the runs' order.
+
+    Raises:
+      ValueError: a run whose ``metrics.csv`` lacks the column, :data:`CURVE_X` or ``seed``.
+    """
+    import csv
+
+    runs = [load_run(p) for p in paths]
+    out: dict[str, dict] = {}
+    for run, name in zip(runs, _run_names(runs)):
+        with open(run.path / "metrics.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        missing = {column, CURVE_X, "seed"} - set(rows[0] if rows else ())
+        if missing:
+            raise ValueError(f"run directory {run.path}: metrics.csv has no column "
+                             f"{', '.join(sorted(missing))} to draw --curve {column} from.")
+
+        def is_text(key: str, value: str) -> bool:
+            try:
+                float(value)
+                return False
+            except ValueError:
+                return key not in (column, CURVE_X, "seed")
+
+        groups: dict[tuple, list[dict]] = {}
+        for row in rows:
+            key = tuple(v for k, v in row.items() if is_text(k, v))
+            groups.setdefault(key, []).append(row)
+        for key, members in groups.items():
+            xs = sorted({float(r[CURVE_X]) for r in members})
+            seeds = sorted({int(r["seed"]) for r in members})
+            values = np.full((len(seeds), len(xs)), np.nan)
+            for r in members:
+                value = r[column]
+                values[seeds.index(int(r["seed"])), xs.index(float(r[CURVE_X]))] = \
+                    float(value) if value not in ("", None) else np.nan
+            with stats.seeded(seed):
+                mean, low, high = stats.bootstrap_band(values)
+            label = "/".join([name, *key])
+            out[label] = {"x": xs, "mean": mean.tolist(), "ci95": [low.tolist(), high.tolist()],
+                          "n": len(seeds), "per_seed": values.tolist()}
+    return out
+
+
+def draw_curves(found: dict[str, dict], column: str):
+    """``compare_curves.png``: every curve of :func:`curves`, mean and 95% band."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, curve in found.items():
+        (line,) = ax.plot(curve["x"], curve["mean"], label=f"{label} ({curve['n']} seeds)")
+        ax.fill_between(curve["x"], *curve["ci95"], color=line.get_color(), alpha=0.2)
+    ax.set(xlabel="environment steps per seed", ylabel=f"{column} (mean, 95% bootstrap CI)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 # ----------------------------------------------------------------------------- output
 
 
@@ -597,6 +671,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"bootstrap resamples (default: {stats.DEFAULT_REPS})")
     p.add_argument("--seed", type=_count("--seed", 0, 2**32 - 1), default=0, metavar="S",
                    help="seed of every resampling (default: 0)")
+    p.add_argument("--curve", default=None, metavar="COLUMN",
+                   help=f"also draw this metrics.csv column against {CURVE_X} for every run "
+                        "(compare_curves.png), e.g. greedy_return")
     return p
 
 
@@ -606,8 +683,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         result = compare(args.runs, reps=args.reps, seed=args.seed)
+        if args.curve:
+            result["curves"] = curves(args.runs, args.curve, seed=args.seed)
         out = output_dir(args.out)  # only once there is something to write
         write(result, out)
+        if args.curve:
+            files.save_figure(draw_curves(result["curves"], args.curve),
+                              out / "compare_curves.png")
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr, flush=True)
         return 2

@@ -240,3 +240,27 @@ def test_two_real_quick_runs_compare(tmp_path):
     assert [e["task"] for e in result["entries"]] == ["Baird"] * 6
     assert [len(g["entries"]) for g in result["improvement"]] == [4, 2]
     assert result["config_differences"]["seed"] == [0, 1]
+
+
+def test_curves_from_each_runs_metrics_csv(tmp_path):
+    a = fake_run(tmp_path, "pqn", "a", {"env: A": ("env", "final return", True, normal(10, 1))})
+    b = fake_run(tmp_path, "minatar", "b", {"env: B": ("env", "final return", True,
+                                                       normal(20, 1))})
+    # a: two seeds at two points; b: one configuration column (rung) and one seed's gap
+    files.write_csv(a / "metrics.csv", [
+        {"env": "E", "seed": s, "env_steps": x, "greedy_return": v}
+        for s, row in enumerate([[1.0, 3.0], [3.0, 5.0]]) for x, v in zip((100, 200), row)])
+    files.write_csv(b / "metrics.csv", [
+        {"game": "E", "rung": "DQN", "seed": 0, "env_steps": 100, "greedy_return": 2.0},
+        {"game": "E", "rung": "DQN", "seed": 1, "env_steps": 100, "greedy_return": ""}])
+    found = compare.curves([a, b], "greedy_return")
+    assert list(found) == ["a/E", "b/E/DQN"]
+    assert found["a/E"]["x"] == [100.0, 200.0] and found["a/E"]["mean"] == [2.0, 4.0]
+    assert found["a/E"]["n"] == 2 and found["b/E/DQN"]["per_seed"][0] == [2.0]
+    assert np.isnan(found["b/E/DQN"]["per_seed"][1][0])
+    with pytest.raises(ValueError, match="no column loss"):
+        compare.curves([a], "loss")
+    out = tmp_path / "out"
+    assert compare.main([str(a), str(b), "--curve", "greedy_return", "--out", str(out)]) == 0
+    assert (out / "compare_curves.png").stat().st_size > 0
+    assert list(json.loads((out / "compare.json").read_text())["curves"]) == list(found)
