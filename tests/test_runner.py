@@ -187,3 +187,19 @@ def test_each_run_compiles_jax_random_s_hash_as_its_threefry_option_says(monkeyp
     assert rolled[1] > unrolled[1]  # the chunk: the hash's loop in the episode's draws
     with pytest.raises(ValueError, match="threefry"):
         _run(_hp(0.1), 1, threefry="fast")
+
+
+def test_a_study_job_s_threefry_reaches_the_runner_and_the_random_walk_figures_choose(
+        monkeypatch):
+    from experiments import random_walk as rw_exp
+    from rlfa import study
+
+    seen = []
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: seen.append(kwargs["threefry"]))
+    config = rw_exp.RandomWalkConfig(quick=True)
+    jobs = {job.name: job for job in rw_exp.jobs(config)}
+    for job in jobs.values():
+        study.run_job(job, config)
+    assert seen == [job.threefry for job in jobs.values()]
+    assert {name.split()[1]: job.threefry for name, job in jobs.items()} == \
+        {"9.1": "unrolled", "9.2": "unrolled", "9.5": "rolled", "9.10": "unrolled"}
