@@ -149,10 +149,10 @@ def threefry_lowering(threefry: str, platform: str) -> Any:
     is faster depends on the program: a loop's every iteration is a few XLA kernels, so
     a draw or split inside a training step costs about five times as much rolled
     (``python -m benchmarks.dqn --settings purejaxrl --seeds 1 --devices one`` shows the
-    train step against its bare update), while where the hash runs over many numbers at
-    once the loop's smaller code can win (``python -m benchmarks.random_walk --figures
-    9.5``). Only CPU has the choice: elsewhere, and where a JAX version lacks the
-    internals used here, returns None (JAX's own lowering).
+    train step against its bare update), yet some programs run faster with the loop
+    (Figure 9.5's: :data:`rlfa.book.random_walk_figures.ROLLED_THREEFRY_FIGURES`). Only
+    CPU has the choice: elsewhere, and where a JAX version lacks the internals used
+    here, returns None (JAX's own lowering).
 
     Raises:
       ValueError: ``threefry`` is not one of :data:`THREEFRY_LOWERINGS`.

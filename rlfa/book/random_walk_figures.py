@@ -41,7 +41,7 @@ FIGURES = ("9.1", "9.2", "9.5", "9.10")
 LOCK_STEP_FIGURES = ("9.1", "9.2")
 # The figures whose programs run faster with jax.random's hash as JAX's CPU loop than
 # unrolled (runner.run's threefry; the same numbers either way), by measurement:
-# `python -m benchmarks.random_walk` with each lowering.
+# `python -m benchmarks.random_walk --figures 9.1 9.2 9.5 9.10` with a figure here and not.
 ROLLED_THREEFRY_FIGURES = ("9.5",)
 METHODS = ("gradient_mc", "semi_gradient_td0", "residual_gradient_td")
 
