@@ -103,7 +103,8 @@ def run_curve(curve: rwf.Curve, seeds: int, episodes: int, log_every: int,
                                               lock_step=curve.lock_step),
                       runner.stack_hparams([prediction.PredictionHParams(curve.step_size, 1.0)]),
                       seed=0, num_seeds=seeds, num_logs=episodes // log_every,
-                      steps_per_log=log_every, num_devices=num_devices, progress=False)
+                      steps_per_log=log_every, num_devices=num_devices, progress=False,
+                      threefry=curve.threefry)
 
 
 def time_figure(figure: str, config: BenchmarkConfig) -> tuple[list[dict], dict]:

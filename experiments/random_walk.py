@@ -65,7 +65,7 @@ def jobs(config: RandomWalkConfig):
                 curve.method, curve.feature_map, first_visit=config.first_visit,
                 max_episode_steps=config.max_episode_steps, lock_step=curve.lock_step)
             yield Job(f"Fig {figure} {curve.label}", program, points, num_seeds, len(log_x),
-                      every, log_x=log_x, unit="episodes", info=curve,
+                      every, log_x=log_x, unit="episodes", info=curve, threefry=curve.threefry,
                       postfix=latest_mean("rms_error", "sqrt(VE)"),
                       grid_labels=[{"alpha": float(p.step_size), "gamma": float(p.gamma)}
                                    for p in points])

@@ -27,6 +27,7 @@ import dataclasses
 import os
 import socket
 import time
+from typing import Any
 
 import jax
 
@@ -115,7 +116,6 @@ def configure_cpu(num_devices: int | None = None, deterministic: bool = True) ->
     """Set up XLA's CPU backend for rlfa; call before JAX computes anything.
 
     * One host device per core (:func:`use_all_cpu_cores`).
-    * ``jax.random``'s hash unrolled (:func:`unrolled_threefry_on_cpu`).
     * ``deterministic``: caps XLA's CPU instruction set at AVX. With FMA available,
       XLA contracts ``w + a * x`` into a fused multiply-add in vectorised loops
       but not in their scalar remainders, so a run's floats changed (by 1 ulp)
@@ -123,22 +123,59 @@ def configure_cpu(num_devices: int | None = None, deterministic: bool = True) ->
       bit-identical alone, among 64 seeds, and sharded over devices. Set
       ``RLFA_CPU_FAST=1`` to keep XLA's default instruction set instead.
 
+    ``jax.random``'s hash is lowered per program, not here: :func:`rlfa.runner.run`
+    compiles each program with the lowering its ``threefry`` option names
+    (:func:`threefry_lowering`); elsewhere JAX's own applies.
+
     Returns what :func:`use_all_cpu_cores` returns.
     """
     if deterministic and not os.environ.get("RLFA_CPU_FAST"):
         deterministic_cpu_math()
-    unrolled_threefry_on_cpu()
     return use_all_cpu_cores(num_devices)
 
 
-def unrolled_threefry_on_cpu() -> bool:
-    """Lower ``jax.random``'s threefry hash on CPU with its 20 rounds unrolled, as on GPU.
+THREEFRY_LOWERINGS = ("unrolled", "rolled")
+"""How a compiled program computes ``jax.random``'s threefry hash on CPU (the same bits
+either way): its 20 rounds written out ("unrolled", as JAX does on GPU), or JAX's own CPU
+lowering, a loop of 5 iterations of 4 rounds ("rolled")."""
 
-    JAX lowers it on CPU as a loop of 5 iterations (a smaller program to compile); a
-    loop's every iteration is a few XLA kernels, so each draw or split inside a training
-    step cost about five times as much as the unrolled hash
+
+def threefry_lowering(threefry: str, platform: str) -> Any:
+    """Lowering parameters that compile ``jax.random``'s hash as ``threefry`` names it.
+
+    For ``jitted.trace(*args).lower(_private_parameters=...)``; they override the hash's
+    lowering rule in that one lowering only, so a process may compile one program each
+    way, and JAX's lowering caches, keyed on these parameters, keep the two apart. Which
+    is faster depends on the program: a loop's every iteration is a few XLA kernels, so
+    a draw or split inside a training step costs about five times as much rolled
     (``python -m benchmarks.dqn --settings purejaxrl --seeds 1 --devices one`` shows the
-    train step against its bare update). Same hash, same bits: only the loop goes.
+    train step against its bare update), yet some programs run faster with the loop
+    (Figure 9.5's: :data:`rlfa.book.random_walk_figures.ROLLED_THREEFRY_FIGURES`). Only
+    CPU has the choice: elsewhere, and where a JAX version lacks the internals used
+    here, returns None (JAX's own lowering).
+
+    Raises:
+      ValueError: ``threefry`` is not one of :data:`THREEFRY_LOWERINGS`.
+    """
+    cfg.check_choice("threefry", threefry, THREEFRY_LOWERINGS)
+    if platform != "cpu":
+        return None
+    try:
+        from jax._src.interpreters import mlir
+        from jax._src.random import threefry2x32 as hash_module
+        rule = (hash_module._threefry2x32_lowering_rule if threefry == "unrolled"
+                else hash_module._threefry2x32_cpu_lowering_rule)
+        return mlir.LoweringParameters(
+            override_lowering_rules=((hash_module.threefry2x32_p, rule),))
+    except (ImportError, AttributeError, TypeError):
+        return None
+
+
+def unrolled_threefry_on_cpu() -> bool:
+    """Lower ``jax.random``'s threefry hash on CPU unrolled in every later compile of
+    this process, as on GPU (:data:`THREEFRY_LOWERINGS`); a global setting for code
+    that compiles outside :func:`rlfa.runner.run`, whose ``threefry`` option chooses
+    per program and overrides this. Same hash, same bits: only the loop goes.
     Idempotent; call before compiling. Uses JAX's internal lowering rules, so where a
     JAX version lacks them it changes nothing and returns False.
     """

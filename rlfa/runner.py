@@ -16,6 +16,8 @@ hyperparameter point) and a grid of hyperparameters. The runner
   metrics grow with logged points, not steps; between chunks, on the host, the
   bar counts in the study's unit (``log_x``, ``unit``) with a headline metric
   (``postfix``), and an optional ``logger`` records the new logged points;
+* compiles ``jax.random``'s hash on CPU as the call's ``threefry`` option says, unrolled
+  or as JAX's loop (:func:`rlfa.devices.threefry_lowering`: the same bits either way);
 * flags, per run, the first logged point at which any weight is non-finite or
   exceeds ``divergence_bound``, without touching the other runs;
 * with ``checkpoint_dir``, saves the whole carry every ``checkpoint_every``
@@ -47,7 +49,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm import tqdm
 
 from rlfa import checkpoint as ckpt
-from rlfa.devices import unrolled_threefry_on_cpu
+from rlfa.devices import threefry_lowering
 from rlfa.types import Program, Results
 
 PyTree = Any
@@ -271,6 +273,7 @@ def run(
     derive: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None,
     logger: Callable[..., None] | None = None,
     x64: bool = False,
+    threefry: str = "unrolled",
 ) -> Results:
     """Run ``program`` for every (grid point, seed) in one compiled program.
 
@@ -302,6 +305,10 @@ def run(
         only): the floats the program makes without naming a dtype are float64, and
         so are the hyperparameters when stacked as float64 (:func:`stack_hparams`).
         For deterministic iterations whose answer float32 round-off would limit.
+      threefry: how the compiled program computes ``jax.random``'s hash on CPU, one of
+        :data:`~rlfa.devices.THREEFRY_LOWERINGS` (:func:`~rlfa.devices.threefry_lowering`):
+        "unrolled" (the default: a draw inside a step costs no loop) or "rolled"
+        (JAX's own loop). The same bits either way, so only the speed differs.
 
     Returns:
       :class:`Results` with arrays laid out ``[grid, seed, ...]``.
@@ -314,6 +321,7 @@ def run(
         checkpoints = checkpoints or Checkpoints()
         layout = _lay_out(num_grid * num_seeds, num_devices, checkpointed=checkpoints.directory
                           is not None or checkpoints.resume is not None, vectorize=vectorize)
+        lowering = threefry_lowering(threefry, layout.devices[0].platform)
         saver = _Saver.create(checkpoints)
         keys, flat_hparams = _flat_inputs(seed, num_seeds, num_grid, hparams, layout)
         logs_per_chunk = _largest_divisor_at_most(num_logs, logs_per_chunk)
@@ -322,7 +330,8 @@ def run(
                       steps_per_log=steps_per_log, logs_per_chunk=logs_per_chunk,
                       divergence_bound=divergence_bound, vectorize=vectorize)
         state, compiled, compile_s = _compile(program, hparams, keys, flat_hparams, layout,
-                                              saver, checkpoints.fingerprint, num_chunks, counts)
+                                              saver, checkpoints.fingerprint, num_chunks, counts,
+                                              lowering)
         reporter = _Reporter(progress, num_chunks, logs_per_chunk, state.chunks_done, x_values,
                              unit, steps_per_log, (num_grid, num_seeds), postfix, derive, logger)
         _chunk_loop(state, compiled, flat_hparams, layout, saver, reporter, num_chunks,
@@ -332,13 +341,14 @@ def run(
 
 
 def _compile(program: Program, hparams, keys, flat_hparams, layout: _Layout,
-             saver: _Saver | None, fingerprint, num_chunks: int, counts: dict):
+             saver: _Saver | None, fingerprint, num_chunks: int, counts: dict,
+             lowering=None):
     """Start (or restore) the runs and compile the chunk: ``(state, compiled, compile_s)``.
 
     ``compiled`` is ``(chunk, all_finished)``, both None when nothing is left to run.
+    Every function is compiled with ``lowering``'s parameters (:func:`_lower`).
     """
     vectorize = counts["vectorize"]
-    unrolled_threefry_on_cpu()  # the same random bits, without a loop per draw
     init_fn = jax.jit(_distribute(_over_runs(program.init, jax.vmap(program.init), vectorize,
                                              None), layout.mesh))
     chunk = functools.partial(_make_chunk, program, counts["steps_per_log"],
@@ -351,14 +361,15 @@ def _compile(program: Program, hparams, keys, flat_hparams, layout: _Layout,
         carry_shape = jax.eval_shape(init_fn, keys, flat_hparams)
         saver.components = _fingerprint(program, hparams, carry_shape, fingerprint, **counts)
         restored = saver.restore(carry_shape)
-    state = _start(init_fn, keys, flat_hparams, layout, restored)
+    state = _start(init_fn, keys, flat_hparams, layout, restored, lowering)
     chunk_compiled, all_finished = None, None
     if state.chunks_done < num_chunks:
-        chunk_compiled = chunk_fn.lower(state.carry, flat_hparams).compile()
+        chunk_compiled = _lower(chunk_fn, lowering, state.carry, flat_hparams).compile()
         if program.finished is not None:
             # Per-run flags reduced on the host: a reduction across devices would be a
             # collective, whose rendezvous XLA's CPU backend aborts after 40 s under load.
-            all_finished = jax.jit(jax.vmap(program.finished)).lower(state.carry).compile()
+            all_finished = _lower(jax.jit(jax.vmap(program.finished)), lowering,
+                                  state.carry).compile()
     jax.block_until_ready(state.carry)
     return state, (chunk_compiled, all_finished), time.perf_counter() - t0
 
@@ -490,10 +501,19 @@ class _State:
         self.new: list = []
 
 
-def _start(init_fn, keys, flat_hparams, layout: _Layout, restored) -> _State:
-    """A fresh state (compiling ``init``), or the restored checkpoint laid over the devices."""
+def _lower(jitted, lowering, *args) -> jax.stages.Lowered:
+    """``jitted.lower(*args)`` with ``lowering``'s parameters (None: JAX's defaults)."""
+    if lowering is None:
+        return jitted.lower(*args)
+    return jitted.trace(*args).lower(_private_parameters=lowering)
+
+
+def _start(init_fn, keys, flat_hparams, layout: _Layout, restored, lowering=None) -> _State:
+    """A fresh state (compiling ``init`` with ``lowering``, see :func:`_lower`), or the
+    restored checkpoint laid over the devices."""
     if restored is None:
-        return _State(init_fn.lower(keys, flat_hparams).compile()(keys, flat_hparams), 0, [], 0.0)
+        compiled = _lower(init_fn, lowering, keys, flat_hparams).compile()
+        return _State(compiled(keys, flat_hparams), 0, [], 0.0)
     carry = jax.tree.map(lambda x: jax.device_put(_pad(x, layout), layout.placement),
                          restored.carry)
     return _State(carry, restored.chunks_done, [restored.metrics],

@@ -200,6 +200,8 @@ class Job:
     ``vectorize``: :func:`rlfa.runner.run`'s, unless ``--vectorize`` says otherwise.
     ``x64``: run in JAX's 64-bit mode, with float64 hyperparameters
     (:func:`rlfa.runner.run`'s ``x64``).
+    ``threefry``: how the program computes ``jax.random``'s hash on CPU, "unrolled" or
+    "rolled" (:func:`rlfa.runner.run`'s ``threefry``; the same numbers either way).
     """
 
     name: str
@@ -217,6 +219,7 @@ class Job:
     info: Any = None
     vectorize: bool = True
     x64: bool = False
+    threefry: str = "unrolled"
 
 
 @dataclasses.dataclass
@@ -305,6 +308,7 @@ def run_job(job: Job, config: StudyOptions, checkpoints: Path | None = None,
                       steps_per_log=job.steps_per_log, divergence_bound=job.divergence_bound,
                       log_x=job.log_x, unit=job.unit, postfix=job.postfix, derive=job.derive,
                       vectorize=job.vectorize if config.vectorize is None else config.vectorize,
+                      threefry=job.threefry,
                       **config.run_options(checkpoints, job.name, logger=logger,
                                            grid_labels=job.grid_labels))
 

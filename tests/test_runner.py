@@ -164,3 +164,42 @@ def test_x64_runs_one_call_in_float64_with_the_hyperparameters_exact():
     assert float64.metrics["c"][0, 0, 0] == 0.1 + 0.1 + 0.1
     assert float32.metrics["c"][0, 0, 0] == np.float32(0.1) + np.float32(0.1) + np.float32(0.1)
     assert jnp.zeros(()).dtype == jnp.float32  # the mode is back as it was
+
+
+def test_each_run_compiles_jax_random_s_hash_as_its_threefry_option_says(monkeypatch):
+    """One program run with each lowering in one process: each compiled chunk has the
+    hash's loops or not, whatever was compiled before it, and the numbers are the same."""
+    chunks, lower = {}, runner._lower
+
+    def spy(jitted, lowering, *args):  # compiles init, the chunk, then `finished` if any
+        lowered = lower(jitted, lowering, *args)
+        chunks.setdefault(threefry, []).append(lowered.compile().as_text().count(" while("))
+        return lowered
+
+    monkeypatch.setattr(runner, "_lower", spy)
+    results = {}
+    for threefry in ("rolled", "unrolled", "rolled"):
+        results[threefry] = _run(_hp(0.1), 3, threefry=threefry).metrics["w"]
+        np.testing.assert_array_equal(results[threefry], results["rolled"])
+    rolled, unrolled = chunks["rolled"], chunks["unrolled"]  # loops per compiled function
+    assert rolled == rolled[:len(unrolled)] * 2  # the second rolled run compiled as the first
+    assert all(r >= u for r, u in zip(rolled, unrolled))
+    assert rolled[1] > unrolled[1]  # the chunk: the hash's loop in the episode's draws
+    with pytest.raises(ValueError, match="threefry"):
+        _run(_hp(0.1), 1, threefry="fast")
+
+
+def test_a_study_job_s_threefry_reaches_the_runner_and_the_random_walk_figures_choose(
+        monkeypatch):
+    from experiments import random_walk as rw_exp
+    from rlfa import study
+
+    seen = []
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: seen.append(kwargs["threefry"]))
+    config = rw_exp.RandomWalkConfig(quick=True)
+    jobs = {job.name: job for job in rw_exp.jobs(config)}
+    for job in jobs.values():
+        study.run_job(job, config)
+    assert seen == [job.threefry for job in jobs.values()]
+    assert {name.split()[1]: job.threefry for name, job in jobs.items()} == \
+        {"9.1": "unrolled", "9.2": "unrolled", "9.5": "rolled", "9.10": "unrolled"}

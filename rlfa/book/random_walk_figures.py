@@ -39,6 +39,10 @@ from rlfa.types import Program
 FIGURES = ("9.1", "9.2", "9.5", "9.10")
 # The figures of one long run: one episode per program step (lock step) is fastest there.
 LOCK_STEP_FIGURES = ("9.1", "9.2")
+# The figures whose programs run faster with jax.random's hash as JAX's CPU loop than
+# unrolled (runner.run's threefry; the same numbers either way), by measurement:
+# `python -m benchmarks.random_walk --figures 9.1 9.2 9.5 9.10` with a figure here and not.
+ROLLED_THREEFRY_FIGURES = ("9.5",)
 METHODS = ("gradient_mc", "semi_gradient_td0", "residual_gradient_td")
 
 
@@ -55,6 +59,13 @@ class Curve(NamedTuple):
     def lock_step(self) -> bool:
         """Whether the figure's workload runs one episode per program step."""
         return self.figure in LOCK_STEP_FIGURES
+
+    @property
+    def threefry(self) -> str:
+        """How the figure's program computes ``jax.random``'s hash on CPU
+        (:func:`rlfa.runner.run`'s ``threefry``): "rolled" for
+        :data:`ROLLED_THREEFRY_FIGURES`, else "unrolled"."""
+        return "rolled" if self.figure in ROLLED_THREEFRY_FIGURES else "unrolled"
 
 
 def book_curves(figure: str) -> list[Curve]:
