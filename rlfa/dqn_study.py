@@ -67,8 +67,12 @@ def plan(config: DQNConfig | pqn.PQNConfig, total_steps: int,
 
     Returns:
       ``(steps_per_log, env_steps)``: train steps between logged points, and the
-      environment steps done at each of the ``num_logs`` points (the warm-up
-      included). The budget is rounded up to fill whole logged points.
+      environment steps done at each logged point (the warm-up included). DQN's budget is
+      rounded up to fill ``num_logs`` whole logged points. A PQN train step is a whole
+      rollout (2,048 steps at purejaxql's settings), so its budget is rounded up to whole
+      rollouts only, and it logs at the fewest points, at least ``num_logs``, that divide
+      them evenly, or after every rollout where there are fewer (500,000 steps: 245
+      rollouts at 35 points; 100,000: 49 at 49).
 
     Raises:
       ValueError: the budget does not exceed the warm-up.
@@ -78,6 +82,9 @@ def plan(config: DQNConfig | pqn.PQNConfig, total_steps: int,
         raise ValueError(f"total_steps={total_steps} is invalid: must exceed warmup_steps="
                          f"{warmup}.")
     train_steps = math.ceil((total_steps - warmup) / per_step)
+    if isinstance(config, pqn.PQNConfig):
+        num_logs = next(k for k in range(min(num_logs, train_steps), train_steps + 1)
+                        if train_steps % k == 0)
     steps_per_log = math.ceil(train_steps / num_logs)
     env_steps = warmup + per_step * steps_per_log * np.arange(1, num_logs + 1)
     return steps_per_log, env_steps
@@ -148,7 +155,7 @@ def job(name: str, dqn: DQNConfig | pqn.PQNConfig, points: Sequence[DQNHParams |
     built = build(dqn)
     steps_per_log, env_steps = plan(dqn, total_steps, num_logs)
     labels = sweep.labels(points, varying=True)
-    return Job(name, built.program, list(points), num_seeds, num_logs, steps_per_log,
+    return Job(name, built.program, list(points), num_seeds, len(env_steps), steps_per_log,
                log_x=env_steps, unit="env steps", derive=derived_metrics,
                postfix=latest_mean("greedy_return", "greedy return"),
                grid_labels=labels if len(points) > 1 else None,
@@ -176,7 +183,7 @@ def train(dqn: DQNConfig | pqn.PQNConfig, *, num_seeds: int, total_steps: int, n
     run_options = {"seed": 0, "log_x": one.log_x, "unit": one.unit, "derive": one.derive,
                    "postfix": one.postfix, "vectorize": one.vectorize, **run_options}
     results = runner.run(one.program, runner.stack_hparams(one.hparams), num_seeds=num_seeds,
-                         num_logs=num_logs, steps_per_log=one.steps_per_log, **run_options)
+                         num_logs=one.num_logs, steps_per_log=one.steps_per_log, **run_options)
     return runs(one, results)[0]
 
 

@@ -8,6 +8,7 @@ import pytest
 import tyro
 
 from experiments import pqn as exp
+from rlfa import dqn_study
 from rlfa.control.pqn import MINATAR, PQNConfig, PQNHParams
 from rlfa.sweep import Sweep
 
@@ -19,14 +20,21 @@ def check_quick_run_writes_results(path):
     assert summary["num_seeds"] == 2 and summary["replay_bytes_per_seed"] == 0
     finals = summary["final_greedy_return_per_seed"]
     assert len(finals) == 2 and all(r >= 1 for r in finals)
-    # 600 steps in whole rollouts of 4 x 8, split over 2 logged points: 20 rollouts
-    assert summary["env_steps_per_seed"] == 640
+    # 600 steps in whole rollouts of 4 x 8: 19 rollouts, logged after each (19 is prime)
+    assert summary["env_steps_per_seed"] == 608
     rows = (path / "metrics.csv").read_text().splitlines()
-    assert len(rows) == 1 + 2 * 2 and "greedy_return" in rows[0]
+    assert len(rows) == 1 + 2 * 19 and "greedy_return" in rows[0]
 
 
 def parse(*args):
     return tyro.cli(exp.ExperimentConfig, args=list(args)).effective()
+
+
+def test_budget_in_whole_rollouts_logged_evenly():
+    steps_per_log, env_steps = dqn_study.plan(PQNConfig(), 500_000, 20)
+    assert (steps_per_log, len(env_steps), env_steps[-1]) == (7, 35, 245 * 2048)
+    steps_per_log, env_steps = dqn_study.plan(PQNConfig(), 100_000, 20)
+    assert (steps_per_log, len(env_steps), env_steps[-1]) == (1, 49, 49 * 2048)
 
 
 def test_defaults_are_purejaxqls_cartpole_run():
