@@ -171,8 +171,8 @@ def run_purejaxql(case: dict) -> dict:
     cartpole = case["workload"] == "cartpole"
     steps = CARTPOLE_STEPS if cartpole else case["minatar_steps"]
     overrides = {"NUM_SEEDS": case["seeds"], "TOTAL_TIMESTEPS": steps}
-    if not cartpole:
-        overrides["TEST_DURING_TRAINING"] = False
+    if not cartpole:  # its YAML's game is Asterix; both run Breakout here
+        overrides.update(TEST_DURING_TRAINING=False, ENV_NAME="Breakout-MinAtar")
     spec = {"dir": case["dir"], "script": "pqn_gymnax.py" if cartpole else "pqn_minatar.py",
             "alg": "pqn_cartpole" if cartpole else "pqn_minatar", "overrides": overrides}
     got = harness.run_peer(case["python"], PUREJAXQL_DRIVER, spec,

@@ -72,7 +72,8 @@ def test_bad_input_names_the_field(kwargs, message):
         exp.ExperimentConfig(**kwargs)
 
 
-def test_quick_minatar_run_learns_nothing_strange(tmp_path):
+@pytest.mark.slow  # a MinAtar program compiles
+def test_quick_minatar_run_writes_finite_returns(tmp_path):
     from rlfa import study
 
     path = study.main(exp.STUDY, exp.ExperimentConfig(quick=True, game="Breakout",
