@@ -39,7 +39,7 @@ import tyro
 
 from rlfa import envs, nets
 from rlfa import hparams as hp
-from rlfa.config import check_choice, check_nonnegative_int, check_positive_int
+from rlfa.config import check_choice, check_nonnegative_int, check_positive, check_positive_int
 from rlfa.control.dqn.config import check_env
 from rlfa.control.dqn.dqn import storage_dtype, transition_loss
 from rlfa.control.evaluation import greedy_returns
@@ -145,9 +145,7 @@ class PQNConfig:
         for name in ("learning_rate_decay_steps", "num_eval_episodes", "eval_max_steps"):
             check_nonnegative_int(name, getattr(self, name))
         for name in ("max_grad_norm", "reward_scale"):
-            if not 0.0 < getattr(self, name) < float("inf"):
-                raise ValueError(f"{name}={getattr(self, name)!r} is invalid: must be a finite"
-                                 " number > 0.")
+            check_positive(name, getattr(self, name))
         if self.batch_size % self.num_minibatches:
             raise ValueError(f"num_minibatches={self.num_minibatches} is invalid: must divide"
                              f" num_envs x rollout_steps = {self.batch_size}.")
@@ -329,7 +327,7 @@ def make_program(config: PQNConfig) -> PQN:
         y = q_lambda_targets(config.reward_scale * r, term, trunc, next_values, hp.gamma,
                              hp.lambda_)
         flat = (obs.reshape((n * t,) + obs_shape), actions.reshape(-1))
-        carry = learn(carry, hp, flat, jax.lax.stop_gradient(y.reshape(-1)), learn_key)
+        carry = learn(carry, hp, flat, y.reshape(-1), learn_key)  # y: outside the loss's grad
         return carry._replace(steps=carry.steps + config.batch_size)
 
     def log(carry: PQNCarry, hp: PQNHParams) -> dict[str, jax.Array]:
