@@ -16,31 +16,32 @@ import jax.numpy as jnp
 
 
 class PatchConv(nn.Module):
-    """A stride-1, ``VALID`` 2-D convolution (cross-correlation, as ``flax.linen.Conv``)
-    computed as ``patches @ kernel``.
+    """A ``VALID`` 2-D convolution (cross-correlation, as ``flax.linen.Conv``) computed as
+    ``patches @ kernel``.
 
     Its parameters are ``flax.linen.Conv``'s, named and initialized alike (``kernel``
     ``[kernel, kernel, in_channels, features]``, LeCun normal; ``bias [features]``,
     zeros), so a network swaps one for the other without changing its parameters.
 
     Inputs ``[..., height, width, in_channels]`` float; outputs
-    ``[..., height - kernel + 1, width - kernel + 1, features]``.
+    ``[..., (height - kernel) // stride + 1, (width - kernel) // stride + 1, features]``.
     """
 
     features: int
     kernel: int
+    stride: int = 1
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        k, channels = self.kernel, x.shape[-1]
+        k, s, channels = self.kernel, self.stride, x.shape[-1]
         kernel = self.param("kernel", nn.initializers.lecun_normal(),
                             (k, k, channels, self.features))
         bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
-        h, w = x.shape[-3] - k + 1, x.shape[-2] - k + 1
-        # Patch feature (i * k + j) * channels + c is input pixel (a + i, b + j), channel c:
-        # the row order of the kernel reshaped to [k * k * channels, features].
-        patches = jnp.concatenate([x[..., i:i + h, j:j + w, :] for i in range(k)
-                                   for j in range(k)], axis=-1)
+        h, w = (x.shape[-3] - k) // s + 1, (x.shape[-2] - k) // s + 1
+        # Patch feature (i * k + j) * channels + c is input pixel (s a + i, s b + j), channel
+        # c: the row order of the kernel reshaped to [k * k * channels, features].
+        patches = jnp.concatenate([x[..., i:i + s * (h - 1) + 1:s, j:j + s * (w - 1) + 1:s, :]
+                                   for i in range(k) for j in range(k)], axis=-1)
         return patches @ kernel.reshape(k * k * channels, self.features) + bias
 
 
@@ -77,4 +78,34 @@ class MinAtarCNN(nn.Module):
         x = nn.relu(norm(PatchConv(self.channels, self.kernel, name="Conv_0")(x)))
         x = x.reshape(x.shape[0], -1)
         x = nn.relu(norm(nn.Dense(self.hidden)(x)))
+        return nn.Dense(self.num_outputs)(x)
+
+
+class NatureCNN(nn.Module):
+    """The Nature DQN's network (Mnih et al. 2015, Methods, "Model architecture"): 32 8x8
+    filters at stride 4, 64 4x4 at stride 2, 64 3x3 at stride 1, each with a ReLU, a hidden
+    layer of 512 ReLUs and one linear output per action (1,686,180 parameters for 4
+    actions). flax's initialisers (LeCun normal kernels, zero biases), not Torch 7's. The
+    convolutions are patch products (:class:`PatchConv`, with ``nn.Conv``'s parameter names
+    and shapes): inside the runner's loops XLA's CPU convolutions cost about 8x what they
+    cost alone (an update 230 ms against 30 ms), the patch products the same in and out of
+    loops (``python -m benchmarks.atari`` measures the update both ways).
+
+    Inputs ``[batch, stack, height, width]`` uint8 frames (the stack first, as ale-py gives
+    them), scaled to [0, 1]; outputs ``[batch, num_outputs]``.
+    """
+
+    num_outputs: int
+    patches: bool = True
+    """Convolutions as patch products (False: XLA's convolutions, the same function)."""
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = jnp.moveaxis(x, -3, -1).astype(jnp.float32) / 255.0  # NHWC: XLA's CPU layout
+        for i, (features, kernel, stride) in enumerate(((32, 8, 4), (64, 4, 2), (64, 3, 1))):
+            conv = (PatchConv(features, kernel, stride, name=f"Conv_{i}") if self.patches else
+                    nn.Conv(features, (kernel, kernel), (stride, stride), padding="VALID",
+                            name=f"Conv_{i}"))
+            x = nn.relu(conv(x))
+        x = nn.relu(nn.Dense(512)(x.reshape(x.shape[0], -1)))
         return nn.Dense(self.num_outputs)(x)

@@ -23,7 +23,7 @@ from rlfa.config import (
 )
 from rlfa.hparams import Flat, Positive, ZeroToOne
 
-OPTIMIZERS = ("adam", "centered_rmsprop")
+OPTIMIZERS = ("adam", "centered_rmsprop", "deepmind_rmsprop")
 # The longest greedy evaluation an environment's own episode cap may set (eval_max_steps=0):
 # the evaluation scans this many steps at every logged point.
 MAX_EVAL_STEPS = 1_000_000
@@ -93,12 +93,15 @@ class DQNConfig:
     max_grad_norm: float = 10.0
     """Clip each update's gradient to this global norm (0: no clipping, as MinAtar's DQN)."""
     optimizer: str = "adam"
-    """adam, or centered_rmsprop: PyTorch's centered RMSProp, the MinAtar paper's optimizer
-    (eps added OUTSIDE the square root: g / (sqrt(E[g^2] - E[g]^2) + eps))."""
+    """adam; centered_rmsprop: PyTorch's centered RMSProp, the MinAtar paper's optimizer
+    (eps added OUTSIDE the square root: g / (sqrt(E[g^2] - E[g]^2) + eps)); or
+    deepmind_rmsprop: the Nature DQN's (g / sqrt(E[g^2] - E[g]^2 + eps), eps INSIDE, on the
+    gradient summed over the minibatch, as DeepMind's published NeuralQLearner.lua)."""
     rmsprop_decay: float = 0.95
-    """centered_rmsprop's decay of its gradient and squared-gradient averages."""
+    """The RMSProps' decay of their gradient and squared-gradient averages."""
     rmsprop_eps: float = 0.01
-    """centered_rmsprop's epsilon, added to the root (the MinAtar paper: 0.01)."""
+    """The RMSProps' epsilon (0.01 in both papers): added to the root (centered_rmsprop) or
+    under it (deepmind_rmsprop)."""
     hparams: Flat[DQNHParams] = DQNHParams()
     """The traced hyperparameters (their flags: --learning-rate, --gamma, ...)."""
     num_eval_episodes: int = 10
@@ -166,7 +169,21 @@ def check_env(config, algorithm: str = "DQN") -> None:
     from gymnax.environments import spaces  # gymnax is imported only once a config is built
 
     from rlfa import envs
+    from rlfa.envs import atari
 
+    if atari.is_atari(config.env):
+        game, protocol = atari.parse(config.env)
+        settings = atari.PROTOCOLS[protocol]
+        obs_shape = (settings.stack, settings.screen_size, settings.screen_size)
+        try:
+            nets.q_network(obs_shape, 18, config.network, config.hidden)
+        except ValueError as error:
+            raise ValueError(f"network={config.network!r} is invalid for env={config.env!r}:"
+                             f" {error}") from error
+        if config.network != "nature":
+            raise ValueError(f"network={config.network!r} is invalid for env={config.env!r}:"
+                             " Atari frames take network='nature'.")
+        return
     check_choice("env", config.env, envs.names())
     env, env_params = envs.make(config.env)
     space = env.action_space(env_params)

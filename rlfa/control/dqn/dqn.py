@@ -167,10 +167,16 @@ def transition_loss(q_tm1: jax.Array, a_tm1: jax.Array, y: jax.Array,
 
 def update_direction(config: DQNConfig) -> optax.GradientTransformation:
     """The optimizer without its step size (the traced learning rate is applied in
-    ``update``): optional global-norm clipping, then Adam's direction or centered
-    RMSProp's ``g / (sqrt(E[g^2] - E[g]^2) + eps)``, PyTorch's form (optax's default
-    ``eps_in_sqrt=True`` would be ``sqrt(... + eps)``, another optimizer at eps 0.01)."""
+    ``update``): optional global-norm clipping, then Adam's direction, centered RMSProp's
+    ``g / (sqrt(E[g^2] - E[g]^2) + eps)``, PyTorch's form (optax's default
+    ``eps_in_sqrt=True`` would be ``sqrt(... + eps)``, another optimizer at eps 0.01), or
+    DeepMind's ``G / sqrt(E[G^2] - E[G]^2 + eps)`` of the summed gradient ``G``."""
     clip = [optax.clip_by_global_norm(config.max_grad_norm)] if config.max_grad_norm else []
+    if config.optimizer == "deepmind_rmsprop":
+        # DeepMind's gradient is the minibatch's sum (their network:backward of each
+        # transition's clipped error), the mean loss's times batch_size; eps under the root.
+        return optax.chain(*clip, optax.scale(float(config.batch_size)), optax.scale_by_stddev(
+            decay=config.rmsprop_decay, eps=config.rmsprop_eps, eps_in_sqrt=True))
     if config.optimizer == "centered_rmsprop":
         return optax.chain(*clip, optax.scale_by_stddev(
             decay=config.rmsprop_decay, eps=config.rmsprop_eps, eps_in_sqrt=False))

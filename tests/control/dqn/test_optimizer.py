@@ -3,6 +3,7 @@
 import dataclasses
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -67,3 +68,42 @@ def test_clipping_applies_before_the_direction_and_zero_turns_it_off():
 def test_bad_optimizer_settings_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
         DQNConfig(**kwargs)
+
+
+def test_deepmind_rmsprop_step_is_neural_q_learners():
+    """Two updates of the agent against DeepMind's ``NeuralQLearner.lua`` written out: the
+    error clipped to [-1, 1], ``dw`` the minibatch's SUM of clipped error x dQ(s, a)/dw,
+    ``g = 0.95 g + 0.05 dw``, ``g2 = 0.95 g2 + 0.05 dw^2``, ``w += lr dw / sqrt(g2 - g^2 +
+    0.01)``, the target network fixed."""
+    from rlfa.control.dqn import make_agent
+    from rlfa.types import Transition
+
+    config = DQNConfig(optimizer="deepmind_rmsprop", huber=True, max_grad_norm=0.0,
+                       batch_size=8, hidden=(16,))
+    hp = config.hparams._replace(learning_rate=0.05)
+    agent = make_agent(config, (4,), 2)
+    state = agent.init(jax.random.key(0), jnp.zeros(4))
+    rng = np.random.default_rng(0)
+    batches = [Transition(jnp.asarray(rng.normal(size=(8, 4)), jnp.float32),
+                          jnp.asarray(rng.integers(2, size=8), jnp.int32),
+                          jnp.asarray(rng.normal(size=8) * 3, jnp.float32),
+                          jnp.asarray(rng.random(8) < 0.3), jnp.zeros(8, bool),
+                          jnp.asarray(rng.normal(size=(8, 4)), jnp.float32)) for _ in range(2)]
+    flat, unravel = jax.flatten_util.ravel_pytree(state.params)
+    w, g, g2 = np.asarray(flat, np.float64), np.zeros(flat.size), np.zeros(flat.size)
+    target = state.target_params
+    for batch in batches:
+        dw = np.zeros_like(w)
+        q_next = np.asarray(agent.q_values(target, batch.obs_t)).max(1)
+        for i in range(8):
+            def q_taken(flat_w, i=i):
+                return agent.q_values(unravel(flat_w), batch.obs_tm1[i:i + 1])[0, batch.a_tm1[i]]
+            y = float(batch.r_t[i]) + 0.99 * (1 - float(batch.terminated_t[i])) * q_next[i]
+            delta = np.clip(y - float(q_taken(jnp.asarray(w, jnp.float32))), -1, 1)
+            dw += delta * np.asarray(jax.grad(q_taken)(jnp.asarray(w, jnp.float32)), np.float64)
+        g = 0.95 * g + 0.05 * dw
+        g2 = 0.95 * g2 + 0.05 * dw**2
+        w = w + 0.05 * dw / np.sqrt(g2 - g**2 + 0.01)
+        state, _ = agent.update(state, hp, batch)
+    np.testing.assert_allclose(jax.flatten_util.ravel_pytree(state.params)[0], w, rtol=2e-4,
+                               atol=2e-5)

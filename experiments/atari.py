@@ -1,0 +1,192 @@
+"""DQN on Atari as the Nature paper ran it (Mnih et al. 2015), game by game, over seeds.
+
+    python -m experiments.atari                        # Breakout and Pong, 3 seeds x 50M frames
+    python -m experiments.atari --games Breakout --num-seeds 3 --frames 1000000
+    python -m experiments.atari --protocol machado     # sticky actions, 18 actions, no no-ops
+    python -m experiments.atari --dqn.target-period 40000 --atari.noop-max 0
+    python -m experiments.atari --quick                # seconds, for tests
+
+The agent is :data:`rlfa.control.dqn.atari.NATURE_DQN` (every field a ``--dqn.*`` flag):
+the Nature network, DeepMind's RMSProp, Huber loss, 32 transitions from a 1M-step replay
+that stores each frame once, an update every 4 agent steps after 50,000 random ones, the
+target network copied every 10,000 agent steps, epsilon 1.0 -> 0.1 over 1M agent steps.
+The games follow ``--protocol`` (``nature`` or ``machado``; each field of it is an
+``--atari.*`` flag and wins over the protocol's when given): frame skip 4, a stack of 4,
+up to 30 no-op frames, a lost life ends a training episode, rewards clipped for learning.
+Frames count the emulator's frames (an agent step is ``frame_skip`` of them).
+
+At each logged point ``--dqn.num-eval-episodes`` whole games are played at epsilon 0.05,
+each up to 18,000 frames (5 minutes). The headline per game: the final evaluation score,
+mean over seeds with a 95% bootstrap CI, and its human-normalised value, (score - random)
+/ (human - random), with the Atari-57 random and human scores
+(:data:`rlfa.envs.atari.REFERENCE_SCORES`). The figure draws each game's evaluation score
+against frames with its band, the random and human scores as lines.
+
+The paper's 50 million frames per game are a GPU workload: ``python -m benchmarks.atari``
+measures the rate on this machine beside CleanRL's ``dqn_atari_jax.py`` and estimates the
+full protocol's time. On a CPU the seeds run one after another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from rlfa import config as cfg
+from rlfa import dqn_study, files, report, stats, sweep
+from rlfa.control.dqn import DQNConfig, DQNHParams
+from rlfa.control.dqn import atari as nature
+from rlfa.envs import atari
+from rlfa.study import Job, Record, Study, StudyOptions, cli, latest_mean
+from rlfa.sweep import Sweep
+
+NUM_LOGS = 50
+QUICK_FRAMES = 2_400
+
+
+def settings(changed: atari.AtariProtocol, protocol: str) -> atari.AtariProtocol:
+    """``protocol``'s settings with every field ``changed`` sets away from the Nature default."""
+    base, default = atari.PROTOCOLS[protocol], atari.NATURE
+    return dataclasses.replace(base, **{
+        f.name: getattr(changed, f.name) for f in dataclasses.fields(changed)
+        if getattr(changed, f.name) != getattr(default, f.name)})
+
+
+def quick_dqn(dqn: DQNConfig) -> DQNConfig:
+    """A tiny version of ``dqn`` for ``--quick``: a small replay and warm-up, short
+    schedules, two evaluation games."""
+    return dataclasses.replace(dqn, buffer_capacity=2_000, warmup_steps=200,
+                               target_period=100, epsilon_decay_steps=200, num_eval_episodes=2)
+
+
+@dataclasses.dataclass(frozen=True)
+class AtariConfig(StudyOptions):
+    """Train the Nature DQN on Atari games over seeds; write curves and human-normalised
+    scores. ``--quick``: the first game, at most 2 seeds, 2,400 frames, games of at most
+    400 frames, a small replay."""
+
+    games: tuple[str, ...] = ("Breakout", "Pong")
+    """Atari games by name (Breakout, Pong, SpaceInvaders, ...: any ale-py ships)."""
+    protocol: str = "nature"
+    """nature (Mnih et al. 2015) or machado (Machado et al. 2018: sticky actions 0.25, 18
+    actions, no no-op starts, a lost life ends nothing)."""
+    atari: atari.AtariProtocol = atari.NATURE
+    """How the games are played; a field given here wins over --protocol's."""
+    dqn: DQNConfig = nature.NATURE_DQN
+    """The agent; its env is set by --games and --protocol."""
+    sweep: Sweep[DQNHParams] = Sweep[DQNHParams]()
+    """Hyperparameter values to run instead of --dqn's, in each game's one program."""
+    num_seeds: int = 3
+    """Independent runs per game."""
+    frames: int | None = None
+    """Emulator frames per seed, the warm-up included, rounded up to whole logged points
+    (default: the paper's 50,000,000; 2,400 with --quick)."""
+    num_logs: int | None = None
+    """Logged points, each with an evaluation (default: 50; 2 with --quick)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        cfg.check_nonempty("games", self.games)
+        for game in self.games:
+            atari.check_game(game)
+        cfg.check_choice("protocol", self.protocol, tuple(atari.PROTOCOLS))
+        cfg.check_positive_int("num_seeds", self.num_seeds)
+        for name in ("frames", "num_logs"):
+            if getattr(self, name) is not None:
+                cfg.check_positive_int(name, getattr(self, name))
+        if self.dqn.num_eval_episodes < 1:
+            raise ValueError(f"dqn.num_eval_episodes={self.dqn.num_eval_episodes} is invalid:"
+                             " the study reports evaluation scores, so it needs >= 1.")
+        for game in self.games:
+            self.agent(game)
+
+    def agent(self, game: str) -> DQNConfig:
+        """The agent on ``game``, its evaluation capped at the protocol's frames."""
+        protocol = self.protocol_settings()
+        return dataclasses.replace(self.dqn, env=atari.env_name(game, self.protocol),
+                                   eval_max_steps=protocol.eval_max_steps)
+
+    def protocol_settings(self) -> atari.AtariProtocol:
+        return settings(self.atari, self.protocol)
+
+    def effective(self) -> AtariConfig:
+        """The config actually run: defaults filled in; ``--quick`` shrinks the workload."""
+        if not self.quick:
+            return dataclasses.replace(self, frames=self.frames or nature.PAPER_FRAMES,
+                                       num_logs=self.num_logs or NUM_LOGS)
+        return dataclasses.replace(
+            self, games=self.games[:1], dqn=quick_dqn(self.dqn), num_seeds=min(self.num_seeds, 2),
+            atari=dataclasses.replace(self.atari, max_episode_frames=400, eval_max_frames=400),
+            frames=self.frames or QUICK_FRAMES, num_logs=self.num_logs or 2, quick=False)
+
+
+def jobs(config: AtariConfig):
+    protocol = config.protocol_settings()
+    for game in config.games:
+        dqn = config.agent(game)
+        built = nature.make_program(dqn, protocol)
+        steps_per_log, env_steps = dqn_study.plan(dqn, -(-config.frames // protocol.frame_skip),
+                                                  config.num_logs)
+        labels = sweep.labels(config.grid(dqn.hparams), varying=True)
+        yield Job(game, built.program, config.grid(dqn.hparams), config.num_seeds,
+                  len(env_steps), steps_per_log, log_x=env_steps * protocol.frame_skip,
+                  unit="frames", derive=dqn_study.derived_metrics,
+                  postfix=latest_mean("greedy_return", "score"),
+                  grid_labels=labels if len(labels) > 1 else None,
+                  info=dqn_study.JobInfo(built, dqn.env, labels),
+                  vectorize=dqn_study.vectorize_runs())
+
+
+def record(config: AtariConfig, job: Job, results) -> Record:
+    game, rec, points = job.name, Record(), {}
+    metrics = {k: v for k, v in results.metrics.items() if v.ndim == 3}
+    metrics["eval_score"] = dqn_study.greedy_return(results.metrics)
+    for run, point in zip(dqn_study.runs(job, results), job.info.labels):
+        name = dqn_study.point_name(game, point)
+        final = run.greedy[:, -1]
+        rec.headlines[name] = stats.headline("final evaluation score", final,
+                                             higher_is_better=True, task=game)
+        rec.headlines[f"{name}, human-normalised"] = stats.headline(
+            "final human-normalised score", atari.human_normalised(game, final),
+            higher_is_better=True, task=game)
+        summary = dqn_study.run_summary(run, job.info.env)
+        summary.pop("headline")
+        random, human = atari.REFERENCE_SCORES.get(atari.rom_id(game), (None, None))
+        points[name] = {**summary, "final_score_per_seed": final.tolist(),
+                        "random_score": random, "human_score": human,
+                        "frames_per_seed": int(job.log_x[-1])}
+        rec.arrays[f"{name} eval_score"] = run.greedy
+        rec.arrays[f"{name} train_return"] = results.metrics["train_return"][run.point]
+    rec.arrays[f"{game} frames"] = np.asarray(job.log_x)
+    rec.summary = {"games": {game: points}, "protocol": config.protocol,
+                   "protocol_settings": dataclasses.asdict(config.protocol_settings()),
+                   "num_seeds": job.num_seeds, "frames": int(job.log_x[-1])}
+    rec.rows = files.metric_rows(metrics, [{"game": game, **point} for point in job.info.labels],
+                                 "frames", job.log_x)
+    return rec
+
+
+def figure(run):
+    import matplotlib.pyplot as plt
+
+    games = run.summary["games"]
+    fig, axes = plt.subplots(1, len(games), figsize=(5.5 * len(games), 4), squeeze=False)
+    for ax, (game, points) in zip(axes[0], games.items()):
+        frames = run.arrays[f"{game} frames"]
+        for name, point in points.items():
+            report.plot_band(ax, frames, run.arrays[f"{name} eval_score"], name)
+            if point["random_score"] is not None:
+                ax.axhline(point["random_score"], color="grey", ls=":", lw=1, label="random")
+                ax.axhline(point["human_score"], color="grey", ls="--", lw=1, label="human")
+        ax.set(xlabel="frames per seed", ylabel="evaluation score (mean, 95% bootstrap CI)",
+               title=f"{game} ({run.summary['protocol']}, {run.summary['num_seeds']} seeds)")
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+STUDY = Study("atari", jobs, record, figure)
+
+if __name__ == "__main__":
+    cli(AtariConfig, STUDY)  # devices and processes: see experiments/__init__.py
