@@ -42,6 +42,7 @@ STUDIES = {
     "experiments.n_step_td": "NStepTDConfig",
     "experiments.minatar": "MinAtarConfig",
     "experiments.pqn": "ExperimentConfig",
+    "experiments.atari": "AtariConfig",
 }
 BENCHMARKS = {
     "benchmarks.random_walk": "BenchmarkConfig",
@@ -154,6 +155,7 @@ def _content_checks() -> dict:
     from tests.benchmarks import test_scaling as test_scaling_benchmark
     from tests.experiments import test_minatar
     from tests.experiments import test_pqn
+    from tests.experiments import test_atari
     from tests.benchmarks import test_pqn as test_pqn_benchmark
 
     return {"experiments.dqn_ladder": check_ladder_summary,
@@ -169,6 +171,7 @@ def _content_checks() -> dict:
             "experiments.n_step_td": test_n_step_td.check_quick_run_grid_flags_and_lstd_beats_td,
             "experiments.minatar": test_minatar.check_quick_run_writes_results,
             "experiments.pqn": test_pqn.check_quick_run_writes_results,
+            "experiments.atari": test_atari.check_quick_run_writes_results,
             "benchmarks.pqn": test_pqn_benchmark.check_quick_run_measures_rlfa_only,
             "benchmarks.minatar": test_minatar_benchmark.check_quick_run_measures_rlfa_only,
             "benchmarks.random_walk": test_random_walk_benchmark.check_quick_run_writes_its_table,

@@ -1,0 +1,92 @@
+"""experiments.atari: the Nature agent and protocol as the defaults, protocol settings merged
+with explicit flags, the quick run's files (checked on tests/test_cli.py's run as a user
+types it), an interrupted run resumed, bad input."""
+
+import dataclasses
+import json
+import signal
+
+import numpy as np
+import pytest
+import tyro
+
+from experiments import atari as exp
+from rlfa.control.dqn.atari import NATURE_DQN
+from rlfa.envs import atari
+
+
+def check_quick_run_writes_results(path):
+    """Run by tests/test_cli.py on the ``--quick`` run it starts as a user types it."""
+    summary = json.loads((path / "summary.json").read_text())
+    assert list(summary["games"]) == ["Breakout"] and summary["protocol"] == "nature"
+    run = summary["games"]["Breakout"]["Breakout"]
+    assert run["frames_per_seed"] == summary["frames"] == 2_400
+    assert (run["random_score"], run["human_score"]) == atari.REFERENCE_SCORES["breakout"]
+    assert len(run["final_score_per_seed"]) == 2
+    assert all(np.isfinite(run["final_score_per_seed"]))
+    headlines = summary["headlines"]
+    score = headlines["Breakout"]["per_seed"]
+    normalised = headlines["Breakout, human-normalised"]["per_seed"]
+    np.testing.assert_allclose(normalised, (np.array(score) - 1.7) / (30.5 - 1.7))
+    rows = (path / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2 * 2 and "eval_score" in rows[0] and "frames" in rows[0]
+
+
+def parse(*args):
+    return tyro.cli(exp.AtariConfig, args=list(args)).effective()
+
+
+def test_defaults_are_the_nature_papers():
+    config = parse()
+    assert config.dqn == NATURE_DQN and config.frames == 50_000_000
+    assert config.protocol_settings() == atari.NATURE and config.games == ("Breakout", "Pong")
+    dqn = config.agent("Pong")
+    assert dqn.env == "Pong-Atari-nature" and dqn.eval_max_steps == 4_500
+    assert (dqn.buffer_capacity, dqn.batch_size, dqn.train_frequency, dqn.target_period,
+            dqn.warmup_steps, dqn.epsilon_decay_steps) == (1_000_000, 32, 4, 10_000, 50_000,
+                                                           1_000_000)
+
+
+def test_machado_protocol_with_an_explicit_flag_winning():
+    config = parse("--protocol", "machado", "--atari.noop-max", "10")
+    settings = config.protocol_settings()
+    assert settings.sticky_action_prob == 0.25 and settings.full_action_space
+    assert not settings.life_loss_ends_episode and settings.noop_max == 10
+    assert config.agent("Breakout").env == "Breakout-Atari-machado"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: exp.AtariConfig(games=("Breakouts",)), r"game='Breakouts' is invalid"),
+    (lambda: exp.AtariConfig(protocol="dopamine"), r"protocol='dopamine' is invalid"),
+    (lambda: exp.AtariConfig(atari=atari.AtariProtocol(frame_skip=0)), r"frame_skip=0 is invalid"),
+    (lambda: exp.AtariConfig(atari=atari.AtariProtocol(stack=0)), r"stack=0 is invalid"),
+    (lambda: exp.AtariConfig(dqn=dataclasses.replace(NATURE_DQN, network="mlp")),
+     r"network='mlp' is invalid"),
+    (lambda: exp.AtariConfig(dqn=dataclasses.replace(NATURE_DQN, num_eval_episodes=0)),
+     r"num_eval_episodes=0 is invalid"),
+])
+def test_bad_input_names_the_field(make, message):
+    with pytest.raises(ValueError, match=message) as error:
+        make()
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.slow  # two quick Atari runs in subprocesses
+def test_sigint_then_the_printed_resume_finishes_with_new_episodes(tmp_path):
+    """A resumed run restores the agent, replay and counters and restarts the games (their
+    emulators are not in the checkpoint): it finishes every logged point."""
+    from tests.test_cli import failure, interrupt_after_a_chunk, python_m, results_dir
+
+    args = ["--quick", "--num-seeds", "1", "--checkpoint-every", "1", "--logs-per-chunk", "1",
+            "--num-logs", "4"]
+    _, resume = interrupt_after_a_chunk("experiments.atari", args, tmp_path, signal.SIGINT,
+                                        "runs/checkpoints/atari/*/*/chunk_*")
+    resumed = python_m("experiments.atari", *args, "--resume", str(resume), cwd=tmp_path)
+    assert resumed.returncode == 0, failure(resumed)
+    path = results_dir(resumed.stdout)
+    rows = (path / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    frames = [int(float(r.split(",")[header.index("frames")])) for r in rows[1:]]
+    assert frames == [1_200, 1_600, 2_000, 2_400]  # 200 random steps, then 4 x 100
+    summary = json.loads((path / "summary.json").read_text())
+    assert np.isfinite(summary["games"]["Breakout"]["Breakout"]["final_score_per_seed"]).all()
