@@ -53,6 +53,7 @@ BENCHMARKS = {
     "benchmarks.book_figures": "BenchmarkConfig",
     "benchmarks.minatar": "BenchmarkConfig",
     "benchmarks.pqn": "BenchmarkConfig",
+    "benchmarks.atari": "BenchmarkConfig",
 }
 MODULES = {**STUDIES, **BENCHMARKS}
 RESULT_FILES = ("config.json", "metrics.csv", "summary.json", "figure.png")
@@ -156,6 +157,7 @@ def _content_checks() -> dict:
     from tests.experiments import test_minatar
     from tests.experiments import test_pqn
     from tests.experiments import test_atari
+    from tests.benchmarks import test_atari as test_atari_benchmark
     from tests.benchmarks import test_pqn as test_pqn_benchmark
 
     return {"experiments.dqn_ladder": check_ladder_summary,
@@ -172,6 +174,7 @@ def _content_checks() -> dict:
             "experiments.minatar": test_minatar.check_quick_run_writes_results,
             "experiments.pqn": test_pqn.check_quick_run_writes_results,
             "experiments.atari": test_atari.check_quick_run_writes_results,
+            "benchmarks.atari": test_atari_benchmark.check_quick_run_measures_rlfa_only,
             "benchmarks.pqn": test_pqn_benchmark.check_quick_run_measures_rlfa_only,
             "benchmarks.minatar": test_minatar_benchmark.check_quick_run_measures_rlfa_only,
             "benchmarks.random_walk": test_random_walk_benchmark.check_quick_run_writes_its_table,
