@@ -203,3 +203,31 @@ def test_a_study_job_s_threefry_reaches_the_runner_and_the_random_walk_figures_c
     assert seen == [job.threefry for job in jobs.values()]
     assert {name.split()[1]: job.threefry for name, job in jobs.items()} == \
         {"9.1": "unrolled", "9.2": "unrolled", "9.5": "rolled", "9.10": "unrolled"}
+
+
+PEAK_SCRIPT = r"""
+import resource
+import jax.numpy as jnp
+from rlfa import runner
+from rlfa.types import Program
+N = 64 * 2**20  # 256 MB of float32 per run
+program = Program(init=lambda key, hp: {"big": jnp.zeros(N), "t": jnp.int32(0)},
+                  step=lambda c, hp: {"big": c["big"].at[c["t"] % N].add(hp), "t": c["t"] + 1},
+                  log=lambda c, hp: {"x": c["big"][:4].sum()})
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+res = runner.run(program, runner.stack_hparams([1.0]), seed=0, num_seeds=3, num_logs=4,
+                 steps_per_log=5, logs_per_chunk=1, num_devices=1, vectorize=False,
+                 progress=False)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((peak - base) / 1024 / 768, float(res.metrics["x"][..., -1].sum()))
+"""
+
+
+def test_runs_one_after_another_update_their_carries_in_place():
+    """Three runs of a 256 MB carry, one after another on one device: the chunk writes each
+    run's carry back where it was read, so the peak is the carries and one run in flight
+    (1.5x; lax.map, holding its inputs and outputs, peaked at 2.5x)."""
+    out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT], capture_output=True, text=True,
+                         timeout=300, check=True).stdout.split()
+    assert float(out[1]) == 3 * 4.0  # each run's first 4 entries reached 1 each
+    assert float(out[0]) < 1.8
