@@ -78,6 +78,7 @@ def test_sticky_actions_repeat_the_previous_action():
     assert not np.array_equal(moved, always.step(np.array([3], np.int32))[0])
 
 
+@pytest.mark.slow  # 60 resets of 8 games
 def test_no_op_starts_are_uniform_over_ale_pys_range():
     env = atari.make_vector_env("Pong", atari.NATURE, 8, evaluation=False)
     counts = np.concatenate([env.reset(seed=1_000 * s)[1]["episode_frame_number"]
