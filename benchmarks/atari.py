@@ -66,8 +66,11 @@ ESTIMATE_SEEDS = (1, 8)
 # Run by --cleanrl-python as ``python -c DRIVER JSON``: CleanRL's script as its own
 # ``__main__`` with the matched flags, every call of its jitted ``update`` timed.
 CLEANRL_DRIVER = r"""
-import json, runpy, sys, time
+import json, os, runpy, sys, tempfile, time
 case = json.loads(sys.argv[1])
+sys.path.insert(0, os.path.dirname(os.path.dirname(case["script"])))  # its cleanrl_utils
+os.chdir(tempfile.mkdtemp())  # its runs/ (TensorBoard files) out of the way
+import ale_py  # registers the ALE's games with gymnasium, for its gym.make
 import jax
 stamps, jit = [], jax.jit
 def timing_jit(fun=None, *args, **kwargs):
@@ -115,8 +118,8 @@ class BenchmarkConfig(harness.IsolatedOptions):
     repeats: int = 2
     """Rounds: each times every case once, rlfa and CleanRL interleaved."""
     cleanrl_python: str | None = None
-    """A Python with CleanRL's requirements (jax, flax, optax, gymnasium, ale-py, stable-
-    baselines3, tyro, tensorboard), to time its script."""
+    """A Python with CleanRL's requirements (jax, flax, optax, gymnasium, ale-py, torch for
+    its TensorBoard writer, tyro, tensorboard), to time its script."""
     cleanrl_script: str | None = None
     """CleanRL's cleanrl/dqn_atari_jax.py (needs cleanrl_python)."""
     memory: bool = True
