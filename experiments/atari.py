@@ -22,9 +22,16 @@ mean over seeds with a 95% bootstrap CI, and its human-normalised value, (score 
 (:data:`rlfa.envs.atari.REFERENCE_SCORES`). The figure draws each game's evaluation score
 against frames with its band, the random and human scores as lines.
 
-The paper's 50 million frames per game are a GPU workload: ``python -m benchmarks.atari``
-measures the rate on this machine beside CleanRL's ``dqn_atari_jax.py`` and estimates the
-full protocol's time. On a CPU the seeds run one after another.
+The paper's 50 million frames per game are a GPU workload:
+
+    python -m experiments.atari --games Breakout Pong --num-seeds 3   # the full protocol
+
+On a 2-core CPU one seed learns at about 470 frames/s (``python -m benchmarks.atari``, beside
+CleanRL's ``dqn_atari_jax.py``): about 30 hours per seed and game. On a GPU the updates
+leave the host's share: the emulators and their callbacks, 0.45 ms per agent step of one
+seed on this CPU (the seeds' games step one after another), about 1.6 hours per seed and
+game for the 12.5 million agent steps, plus the updates on the accelerator (not measured
+here). On a CPU the seeds run one after another.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ max over the last two frames' pixels, grayscale, an 84x84 resize, a stack of the
 count in [0, noop_max - 1], ale-py's draw from its own generator; gymnasium's
 ``AtariPreprocessing`` and SB3 draw from [1, noop_max]), sticky actions. ``tests/envs/test_atari.py`` checks it frame by frame against gymnasium's
 ``AtariPreprocessing`` and ``FrameStackObservation`` on the same ALE. It is chosen over
-envpool, which does the same: one environment takes 2,390 agent steps/s in ale-py against
-2,090 in envpool and 2,160 in gymnasium's Python wrappers on a 2-core CPU
-(``python -m benchmarks.atari --env-only``), and ale-py is the ALE's own package.
+envpool, which does the same: one environment takes 2,220 agent steps/s in ale-py against
+1,810 in envpool and 2,120 in gymnasium's Python wrappers on a 2-core CPU (the profile of
+``python -m benchmarks.atari``), and ale-py is the ALE's own package, its ROMs in its wheel.
 
 ==========================  ==========================  ==================================
 setting                     ``nature`` (Mnih 2015)      ``machado`` (Machado et al. 2018)
