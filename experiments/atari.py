@@ -28,10 +28,10 @@ The paper's 50 million frames per game are a GPU workload:
 
 On a 2-core CPU one seed learns at about 470 frames/s (``python -m benchmarks.atari``, beside
 CleanRL's ``dqn_atari_jax.py``): about 30 hours per seed and game. On a GPU the updates
-leave the host's share: the emulators and their callbacks, 0.45 ms per agent step of one
-seed on this CPU (the seeds' games step one after another), about 1.6 hours per seed and
-game for the 12.5 million agent steps, plus the updates on the accelerator (not measured
-here). On a CPU the seeds run one after another.
+leave the host's share: the emulator (0.45 ms per agent step on this CPU) and its callback,
+about 0.6 ms per agent step of one seed (the seeds' games step one after another), about 2
+hours per seed and game for the 12.5 million agent steps, plus the updates on the
+accelerator (not measured here). On a CPU the seeds run one after another.
 """
 
 from __future__ import annotations
