@@ -324,11 +324,9 @@ def main(config: BenchmarkConfig) -> Path:
     """Run every round and the profile, write ``runs/benchmark_atari/<timestamp>/``."""
     t0 = time.perf_counter()
     rounds, profile_cases = cases(config)
-    timed = harness.time_cases(
-        [*(c for r in rounds for c in r), *profile_cases],
-        lambda case: harness.run_case_with_peers(case, MODULE, config.isolated, run_rlfa,
-                                                 {"cleanrl": run_cleanrl}), COLUMNS, " ")
-    rows, profile = timed[:len(timed) - len(profile_cases)], timed[len(timed) - len(profile_cases):]
+    rows, profile = harness.time_rounds_and_profile(rounds, profile_cases, MODULE,
+                                                    config.isolated, run_rlfa,
+                                                    {"cleanrl": run_cleanrl}, COLUMNS)
     measured = bool(config.cleanrl_python) and not config.quick
     analysis = analyse(rows, profile)
     summary = {"cases": rows, "profile_cases": profile, "analysis": analysis,

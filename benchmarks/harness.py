@@ -347,6 +347,18 @@ def run_case_with_peers(case: dict, module: str, isolate: bool,
         return run_worker(module, case)
 
 
+def time_rounds_and_profile(rounds: Sequence[Sequence[dict]], profile: Sequence[dict],
+                            module: str, isolate: bool, run_here: Callable[[dict], dict],
+                            peers: dict[str, Callable[[dict], dict]],
+                            columns: Sequence[Column]) -> tuple[list[dict], list[dict]]:
+    """Time every round's cases, then the profile's (each with :func:`run_case_with_peers`),
+    printing the table as they come: ``(the rounds' rows, the profile's rows)``."""
+    timed = time_cases([*(c for r in rounds for c in r), *profile],
+                       lambda case: run_case_with_peers(case, module, isolate, run_here, peers),
+                       columns, " ")
+    return timed[:len(timed) - len(profile)], timed[len(timed) - len(profile):]
+
+
 def interleaved_rounds(ours: Sequence[dict], peers: Sequence[dict],
                        repeats: int) -> list[list[dict]]:
     """``repeats`` rounds, each every case once, tagged with its ``round``: a peer's case

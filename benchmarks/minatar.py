@@ -321,12 +321,9 @@ def main(config: BenchmarkConfig) -> Path:
     """Run every round and the profile, write ``runs/benchmark_minatar/<timestamp>/``."""
     t0 = time.perf_counter()
     rounds, profile_cases = cases(config)
-    timed = harness.time_cases(
-        [*(c for r in rounds for c in r), *profile_cases],
-        lambda case: harness.run_case_with_peers(case, MODULE, config.isolated, run_rlfa,
-                                                 {"pytorch": run_torch}), COLUMNS, " ")
-    rows = timed[:len(timed) - len(profile_cases)]  # the rounds' (training) cases
-    profile = timed[len(rows):]
+    rows, profile = harness.time_rounds_and_profile(rounds, profile_cases, MODULE,
+                                                    config.isolated, run_rlfa,
+                                                    {"pytorch": run_torch}, COLUMNS)
     torch_measured = bool(config.torch_python) and not config.quick
     analysis = analyse(rows, profile)
     dqn = agent_config(config.game, config.quick)
