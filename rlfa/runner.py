@@ -218,6 +218,10 @@ def _over_runs(one_run: Callable, batch: Callable, vectorize: bool,
     return batch if group is None else _in_groups(batch, group)
 
 
+def _is_key(x) -> bool:
+    return jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
 def _one_after_another(one_run: Callable) -> Callable:
     """``one_run: (carry, *rest) -> (carry, out)`` over the leading (run) axis, one run after
     another, each run's carry written back into the stacked carry it was read from.
@@ -232,14 +236,28 @@ def _one_after_another(one_run: Callable) -> Callable:
             return jax.tree.map(lambda x: x[None], (new, out))
         out_shape = jax.eval_shape(one_run, *jax.tree.map(lambda x: x[0], (carry, *rest)))[1]
         outs = jax.tree.map(lambda s: jnp.zeros((num_runs, *s.shape), s.dtype), out_shape)
+        # Typed keys travel as their raw data (wrapped again for the run): a key read and
+        # written back by index is a use jax.debug_key_reuse cannot follow.
+        impls = jax.tree.map(lambda x: jax.random.key_impl(x) if _is_key(x) else None, carry)
+        raw = jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, carry)
+
+        def wrap(tree):
+            return jax.tree.map(lambda x, impl: x if impl is None else
+                                jax.random.wrap_key_data(x, impl=impl), tree, impls,
+                                is_leaf=lambda x: x is None)
+
+        def unwrap(tree):
+            return jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, tree)
 
         def body(i, state):
-            carry, outs = state
-            new, out = one_run(*jax.tree.map(lambda x: x[i], (carry, *rest)))
+            raw, outs = state
+            new, out = one_run(wrap(jax.tree.map(lambda x: x[i], raw)),
+                               *jax.tree.map(lambda x: x[i], rest))
             write = functools.partial(jax.tree.map, lambda xs, x: xs.at[i].set(x))
-            return write(carry, new), write(outs, out)
+            return write(raw, unwrap(new)), write(outs, out)
 
-        return jax.lax.fori_loop(0, num_runs, body, (carry, outs))
+        raw, outs = jax.lax.fori_loop(0, num_runs, body, (raw, outs))
+        return wrap(raw), outs
 
     return mapped
 
