@@ -68,7 +68,8 @@ class Checkpoint(NamedTuple):
     info: dict[str, Any]
 
 
-def _is_key(x) -> bool:
+def is_key(x) -> bool:
+    """Whether ``x`` is a typed key array (``jax.random.key``)."""
     return jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
 
 
@@ -141,7 +142,7 @@ def _host_leaves(carry: PyTree, num_runs: int) -> tuple[dict[str, np.ndarray], l
     """Leaves as host numpy ``[num_runs, ...]`` and, per leaf, its key impl or None."""
     arrays, impls = {}, []
     for i, x in enumerate(jax.tree.leaves(carry)):
-        if _is_key(x):
+        if is_key(x):
             impls.append(str(jax.random.key_impl(x)))
             x = jax.random.key_data(x)
         else:

@@ -218,10 +218,6 @@ def _over_runs(one_run: Callable, batch: Callable, vectorize: bool,
     return batch if group is None else _in_groups(batch, group)
 
 
-def _is_key(x) -> bool:
-    return jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
-
-
 def _one_after_another(one_run: Callable) -> Callable:
     """``one_run: (carry, *rest) -> (carry, out)`` over the leading (run) axis, one run after
     another, each run's carry written back into the stacked carry it was read from.
@@ -238,8 +234,8 @@ def _one_after_another(one_run: Callable) -> Callable:
         outs = jax.tree.map(lambda s: jnp.zeros((num_runs, *s.shape), s.dtype), out_shape)
         # Typed keys travel as their raw data (wrapped again for the run): a key read and
         # written back by index is a use jax.debug_key_reuse cannot follow.
-        impls = jax.tree.map(lambda x: jax.random.key_impl(x) if _is_key(x) else None, carry)
-        raw = jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, carry)
+        impls = jax.tree.map(lambda x: jax.random.key_impl(x) if ckpt.is_key(x) else None,
+                             carry)
 
         def wrap(tree):
             return jax.tree.map(lambda x, impl: x if impl is None else
@@ -247,7 +243,9 @@ def _one_after_another(one_run: Callable) -> Callable:
                                 is_leaf=lambda x: x is None)
 
         def unwrap(tree):
-            return jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, tree)
+            return jax.tree.map(lambda x: jax.random.key_data(x) if ckpt.is_key(x) else x, tree)
+
+        raw = unwrap(carry)
 
         def body(i, state):
             raw, outs = state

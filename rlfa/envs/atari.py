@@ -313,10 +313,3 @@ class AtariHost:
         return io_callback(lambda i, a: self._step(self._eval, int(i), a, self.num_eval_envs,
                                                    True),
                            self._shapes(self.num_eval_envs), env_id, actions)
-
-    def close(self) -> None:
-        """Close every emulator this host made."""
-        for env in (*self._train.values(), *self._eval.values()):
-            env.close()
-        self._train.clear()
-        self._eval.clear()

@@ -149,7 +149,7 @@ def make_program(config: DQNConfig, protocol: AtariProtocol | None = None,
         start = host.start(env_id)
         replay = frames.add_observation(frames.init(capacity, n, frame_shape), start.obs,
                                         jnp.ones(n, bool))
-        carry = AtariCarry(agent.init(net_key, start.obs[:1][0]), replay, env_id, start.obs,
+        carry = AtariCarry(agent.init(net_key, start.obs[0]), replay, env_id, start.obs,
                            start.lives, jnp.zeros(n), jnp.full(n, jnp.nan), jnp.int32(0),
                            jnp.float32(jnp.nan), train_key, eval_key)
         warm = config.warmup_steps // n

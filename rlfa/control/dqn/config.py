@@ -172,14 +172,7 @@ def check_env(config, algorithm: str = "DQN") -> None:
     from rlfa.envs import atari
 
     if atari.is_atari(config.env):
-        game, protocol = atari.parse(config.env)
-        settings = atari.PROTOCOLS[protocol]
-        obs_shape = (settings.stack, settings.screen_size, settings.screen_size)
-        try:
-            nets.q_network(obs_shape, 18, config.network, config.hidden)
-        except ValueError as error:
-            raise ValueError(f"network={config.network!r} is invalid for env={config.env!r}:"
-                             f" {error}") from error
+        atari.parse(config.env)  # names an unknown game or protocol
         if config.network != "nature":
             raise ValueError(f"network={config.network!r} is invalid for env={config.env!r}:"
                              " Atari frames take network='nature'.")
