@@ -7,7 +7,8 @@ does the standard preprocessing itself: an action repeated for ``frame_skip`` fr
 max over the last two frames' pixels, grayscale, an 84x84 resize, a stack of the last
 ``stack`` frames (zeros before an episode's first), no-op frames at a reset (a uniform
 count in [0, noop_max - 1], ale-py's draw from its own generator; gymnasium's
-``AtariPreprocessing`` and SB3 draw from [1, noop_max]), sticky actions. ``tests/envs/test_atari.py`` checks it frame by frame against gymnasium's
+``AtariPreprocessing`` and SB3 draw from [1, noop_max]), sticky actions.
+``tests/envs/test_atari.py`` checks it frame by frame against gymnasium's
 ``AtariPreprocessing`` and ``FrameStackObservation`` on the same ALE. It is chosen over
 envpool, which does the same: one environment takes 2,220 agent steps/s in ale-py against
 1,810 in envpool and 2,120 in gymnasium's Python wrappers on a 2-core CPU (the profile of
