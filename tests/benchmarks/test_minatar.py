@@ -32,19 +32,33 @@ def test_default_cases_interleave_rlfa_and_pytorch(torch_files):
     for r, cases in enumerate(rounds):
         assert [bench.label(c) for c in cases] == [
             "pytorch 1 thread", "rlfa 1 seed capped", "pytorch 2 threads", "rlfa 8 seeds capped",
-            "rlfa 1 seed fast", "rlfa 8 seeds fast"]
+            "rlfa 1 seed fast", "rlfa 8 seeds fast", "rlfa 1 seed capped bare"]
         assert {c["round"] for c in cases} == {r}
         assert all(c["learning_frames"] == 12_000 and c["chunks"] == 3 for c in cases)
     torch = rounds[0][0]
     assert (torch["python"], torch["script"], torch["warmup_frames"]) == (python, script, 5000)
     assert [(c["mode"], c["seeds"], c["isa"]) for c in profile] == [
-        ("no_update", 1, "capped"), ("act", 1, "capped"), ("bare", 1, "capped"),
+        ("no_update", 1, "capped"), ("act", 1, "capped"),
         ("no_update", 8, "capped"), ("act", 8, "capped")]
-    assert bench.cases(bench.BenchmarkConfig(profile=()))[1] == []
+    rounds, profile = bench.cases(bench.BenchmarkConfig(profile=()))
+    assert profile == [] and all(c["mode"] == "train" for c in rounds[0])
     # Without the PyTorch side: rlfa only, in the same order.
-    rounds, _ = bench.cases(bench.BenchmarkConfig(repeats=1))
+    rounds, _ = bench.cases(bench.BenchmarkConfig(repeats=1, profile=(8,)))
     assert [bench.label(c) for c in rounds[0]] == [
         "rlfa 1 seed capped", "rlfa 8 seeds capped", "rlfa 1 seed fast", "rlfa 8 seeds fast"]
+
+
+def test_the_frame_over_its_bare_update_is_a_paired_median():
+    # Round 0: 1000 / 800 us, round 1: 1500 / 1000 (a load in both), round 2: 900 / 1000.
+    rows = [row("rlfa", 1e6 / us, k) for k, us in enumerate((1000, 1500, 900))]
+    rows += [dict(impl="rlfa", mode="bare", seeds=1, isa="capped", round=k, us_per_frame=us)
+             for k, us in enumerate((800.0, 1000.0, 1000.0))]
+    out = bench.analyse(rows, [])
+    assert out["frame_over_update"] == pytest.approx(1.25)
+    goals = out["goals"]
+    assert goals["frame_over_update_goal"] == 1.15 and goals["frame_over_update_met"] is False
+    assert out["profile"] == {}  # no loop variants timed: no shares
+    assert bench.analyse(rows[:3], [])["goals"]["frame_over_update_met"] is None
 
 
 def test_the_agent_is_the_papers_without_greedy_evaluation():
