@@ -53,7 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks import harness
-from benchmarks.harness import Column
+from benchmarks.harness import ISAS, Column
 from rlfa import config as cfg
 from rlfa import dqn_study, envs, report, runner
 from rlfa.control.dqn import CARTPOLE, DQN, DQNConfig, DQNHParams, make_agent, make_program
@@ -137,6 +137,10 @@ class BenchmarkConfig(harness.IsolatedOptions):
     """Seed counts PureJaxRL is timed at (vmapped, as its main does)."""
     replays: tuple[str, ...] = ("flashbax",)
     """Replay implementations to time (flashbax, the default, and/or rlfa's own)."""
+    isa: tuple[str, ...] = ISAS
+    """XLA's CPU instruction set of rlfa's training cases: capped (at AVX, rlfa's default)
+    and/or fast (RLFA_CPU_FAST=1: XLA's default, as PureJaxRL's process runs), set in each
+    case's fresh process (--isolate); the profile runs capped."""
     profile: bool = True
     """Also time the no_update and act loops and a bare jitted update (one seed, one device)."""
     total_steps: int | None = None
@@ -152,6 +156,7 @@ class BenchmarkConfig(harness.IsolatedOptions):
             cfg.check_choice("devices", d, ("one", "all"))
         for r in self.replays:
             cfg.check_choice("replays", r, ("rlfa", "flashbax"))
+        self.check_choices("isa", ISAS)
         self.check_counts("seeds", "num_logs", "repeats", "purejaxrl_seeds")
         self.check_peer("purejaxrl_python", "purejaxrl_script", "PureJaxRL's DQN")
         if self.total_steps is not None:
@@ -225,7 +230,8 @@ def loop_variant(dqn: DQNConfig, mode: str) -> DQN:
 
 
 def run_case(case: dict) -> dict:
-    """Time one case in this process."""
+    """Time one case in this process (which must run with the case's ISA)."""
+    harness.check_isa(case)
     dqn, total = case_config(case["settings"], case["replay"], case["quick"],
                              case.get("total_steps"))
     if case["mode"] == "bare":
@@ -286,16 +292,17 @@ def cases(config: BenchmarkConfig) -> tuple[list[list[dict]], list[dict]]:
     num_logs = 2 if config.quick else config.num_logs
     base = {"quick": config.quick, "num_logs": num_logs, "total_steps": config.total_steps,
             "impl": "rlfa"}
+    isas = (harness.isa_in_effect(),) if config.quick else config.isa
     ours, profile = [], []
     for settings in settings_run:
         for replay in config.replays:
             case = dict(base, settings=settings, replay=replay)
             for n in seeds:
                 layouts = config.vectorize if n > 1 else (dqn_study.vectorize_runs(),)
-                ours += [dict(case, seeds=n, devices=d, mode="train", vectorize=v)
-                         for d in devices for v in layouts]
+                ours += [dict(case, seeds=n, devices=d, mode="train", vectorize=v, isa=isa)
+                         for isa in isas for d in devices for v in layouts]
             if config.profile:
-                profile += [dict(case, seeds=1, devices="one", mode=m, round=0,
+                profile += [dict(case, seeds=1, devices="one", mode=m, round=0, isa="capped",
                                  vectorize=dqn_study.vectorize_runs())
                             for m in ("no_update", "act", "bare")]
     peers = [] if config.quick or not config.purejaxrl_python or "purejaxrl" not in settings_run \
@@ -314,13 +321,14 @@ def _find(rows: list[dict], **match) -> dict | None:
 
 
 def label(r: dict) -> str:
-    """A training case's name: ``rlfa purejaxrl/flashbax 8 seeds one dev vmap`` or
-    ``purejaxrl 8 seeds``."""
+    """A training case's name: ``rlfa purejaxrl/flashbax 8 seeds one dev vmap`` (capped ISA)
+    or ``... vmap fast``, or ``purejaxrl 8 seeds``."""
     seeds = f"{r['seeds']} seed{'s' if r['seeds'] != 1 else ''}"
     if r["impl"] != "rlfa":
         return f"{r['impl']} {seeds}"
     layout = "" if r["seeds"] == 1 else " vmap" if r["vectorize"] else " map"
-    return f"rlfa {r['settings']}/{r['replay']} {seeds} {r['devices']} dev{layout}"
+    fast = " fast" if r.get("isa") == "fast" else ""
+    return f"rlfa {r['settings']}/{r['replay']} {seeds} {r['devices']} dev{layout}{fast}"
 
 
 def against_purejaxrl(rows: list[dict]) -> dict:
@@ -346,7 +354,8 @@ def analyse(rows: list[dict]) -> dict:
     out = {}
     for settings, replay in sorted({(r["settings"], r["replay"]) for r in rows}):
         rs = [r for r in rows if (r["settings"], r["replay"]) == (settings, replay)]
-        train1 = _find(rs, mode="train", seeds=1)  # one device, whatever --devices said
+        capped = [r for r in rs if r.get("isa", "capped") == "capped"]  # as the profile
+        train1 = _find(capped, mode="train", seeds=1)  # one device, whatever --devices said
         bare = _find(rs, mode="bare")
         no_update, act = _find(rs, mode="no_update"), _find(rs, mode="act")
         g = {}
@@ -415,7 +424,8 @@ def main(config: BenchmarkConfig) -> Path:
     ``runs/benchmark_dqn/<timestamp>/``."""
     t0 = time.perf_counter()
     rounds, profile = cases(config)
-    run = (lambda case: harness.run_worker(MODULE, case)) if config.isolated else run_case
+    run = ((lambda case: harness.run_case_with_peers(case, MODULE, True, run_case, {}))
+           if config.isolated else run_case)
     rows = harness.time_cases(
         [*(c for r in rounds for c in r), *profile],
         lambda case: run_purejaxrl(case) if case["impl"] == "purejaxrl" else run(case),

@@ -14,7 +14,11 @@ def test_full_default_covers_the_issue():
     assert trains == {(s, n, d, v) for s in ("purejaxrl", "rlfa") for n in (1, 8, 64)
                       for d in ("one", "all") for v in ((False,) if n == 1 else (True, False))}
     assert {c["mode"] for c in round_} == {"train"} and {c["impl"] for c in round_} == {"rlfa"}
+    # Every training case at rlfa's capped ISA and at XLA's default (PureJaxRL's).
+    isas = [c["isa"] for c in round_]
+    assert isas.count("capped") == isas.count("fast") == len(round_) // 2
     assert [c["mode"] for c in profile] == ["no_update", "act", "bare"] * 2
+    assert {c["isa"] for c in profile} == {"capped"}
     pj, total = bench.SETTINGS["purejaxrl"]
     assert total == 500_000
     assert (pj.num_envs, pj.buffer_capacity, pj.batch_size) == (10, 10_000, 128)
@@ -32,7 +36,10 @@ def test_peer_rounds_interleave_and_check_the_script(tmp_path):
                                    purejaxrl_script=str(script))
     rounds, _ = bench.cases(config)
     assert [[(c["impl"], c["seeds"], c["round"]) for c in r] for r in rounds] == [
-        [("purejaxrl", 1, k), ("rlfa", 1, k), ("purejaxrl", 8, k)] for k in (0, 1)]
+        [("purejaxrl", 1, k), ("rlfa", 1, k), ("purejaxrl", 8, k), ("rlfa", 1, k)]
+        for k in (0, 1)]
+    assert [bench.label(c) for c in rounds[0] if c["impl"] == "rlfa"] == [
+        "rlfa purejaxrl/flashbax 1 seed one dev", "rlfa purejaxrl/flashbax 1 seed one dev fast"]
     with pytest.raises(ValueError, match="purejaxrl_script"):
         bench.BenchmarkConfig(purejaxrl_python=str(script))
 
