@@ -13,7 +13,9 @@ same cost), the wrappers (CleanRL: SB3's, with FIRE at a reset and a lost life e
 episode as gymnasium's reset; rlfa: ale-py's, no FIRE, the game going on), the target
 network's period (each its own default: both copy rarely).
 
-rlfa: one seed, in a fresh process per case; its learning steps run in equal chunks, the
+rlfa: one seed, in a fresh process per case, with XLA's CPU instruction set capped at AVX
+(rlfa's default, ``rlfa``) and at XLA's default (``rlfa fast``, as CleanRL's process runs);
+the goal is judged on the capped one. Its learning steps run in equal chunks, the
 first dropped, so the rate is learning's steady state. CleanRL: its script, never copied
 here, run unmodified in its own Python by :data:`CLEANRL_DRIVER`, which times every call of
 its jitted ``update`` (the first third dropped, as rlfa's first chunk). A rate is agent
@@ -48,7 +50,7 @@ import numpy as np
 
 from benchmarks import harness
 from benchmarks.dqn import _touch_batch
-from benchmarks.harness import Column
+from benchmarks.harness import ISAS, Column
 from rlfa import config as cfg
 from rlfa import nets, report
 from rlfa.control.dqn import atari as nature
@@ -127,11 +129,16 @@ class BenchmarkConfig(harness.IsolatedOptions):
     profile: bool = True
     """Also time rlfa without updates, bare updates (patch and XLA convolutions) and the
     emulators alone."""
+    isa: tuple[str, ...] = ISAS
+    """XLA's CPU instruction set of rlfa's training case: capped (at AVX, rlfa's default)
+    and/or fast (RLFA_CPU_FAST=1: XLA's default, as CleanRL's process runs), set in each
+    case's fresh process (--isolate); the profile runs as this process does."""
 
     def __post_init__(self):
         super().__post_init__()
         self.check_peer("cleanrl_python", "cleanrl_script", "CleanRL's dqn_atari_jax.py")
         atari.check_game(self.game)
+        self.check_choices("isa", ISAS)
         self.check_counts("learning_steps", "learning_starts", "buffer_size", "repeats")
         self.check_chunks("learning_steps", "chunks")
         if self.learning_steps % (4 * self.chunks):
@@ -147,6 +154,7 @@ def agent_config(case: dict):
 
 def run_rlfa(case: dict) -> dict:
     """Time one rlfa case (``mode``: train, no_update, memory, bare, env) here."""
+    harness.check_isa(case)
     mode = case["mode"]
     if mode == "bare":
         return {**case, **bare_updates(case["quick"])}
@@ -252,7 +260,8 @@ def cases(config: BenchmarkConfig) -> tuple[list[list[dict]], list[dict]]:
                 learning_steps=16 if quick else config.learning_steps,
                 learning_starts=64 if quick else config.learning_starts,
                 buffer_size=500 if quick else config.buffer_size, isa=harness.isa_in_effect())
-    ours = [dict(base, impl="rlfa", mode="train")]
+    ours = [dict(base, impl="rlfa", mode="train", isa=isa)
+            for isa in ((base["isa"],) if quick else config.isa)]
     peers = [] if quick or not config.cleanrl_python else [
         dict(base, impl="cleanrl", mode="train", python=config.cleanrl_python,
              script=config.cleanrl_script)]
@@ -266,9 +275,12 @@ def cases(config: BenchmarkConfig) -> tuple[list[list[dict]], list[dict]]:
 
 
 def label(r: dict) -> str:
+    """A case's name: ``cleanrl``, ``rlfa`` (capped ISA), ``rlfa fast`` or ``rlfa MODE``."""
     if r["impl"] == "cleanrl":
         return "cleanrl"
-    return "rlfa" if r["mode"] == "train" else f"rlfa {r['mode']}"
+    if r["mode"] == "train":
+        return "rlfa fast" if r.get("isa") == "fast" else "rlfa"
+    return f"rlfa {r['mode']}"
 
 
 def analyse(rows: list[dict], profile: list[dict]) -> dict:
@@ -277,11 +289,13 @@ def analyse(rows: list[dict], profile: list[dict]) -> dict:
     out = {"learning_frames_per_s": harness.spread(rows, label, rate),
            "speedup_over_cleanrl": harness.speedups(rows, label, rate)}
     ratio = out["speedup_over_cleanrl"].get("rlfa / cleanrl")
+    fast = out["speedup_over_cleanrl"].get("rlfa fast / cleanrl")
     by_mode = {r["mode"]: r for r in profile}
     memory = by_mode.get("memory")
     out["goals"] = {
         "speedup_goal": GOAL_SPEEDUP, "speedup": ratio,
         "speedup_met": None if ratio is None else ratio >= GOAL_SPEEDUP,
+        "speedup_fast_isa": fast,
         "peak_gb_goal": GOAL_PEAK_GB,
         "peak_gb_1m_replay": None if memory is None else memory["peak_rss_mb"] / 1024,
         "peak_met": None if memory is None else memory["peak_rss_mb"] / 1024 <= GOAL_PEAK_GB}

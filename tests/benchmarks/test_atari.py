@@ -24,11 +24,12 @@ def test_cases_interleave_rlfa_and_cleanrl_at_matched_settings(tmp_path):
     config = bench.BenchmarkConfig(cleanrl_python=str(tmp_path / "python"),
                                    cleanrl_script=str(tmp_path / "dqn_atari_jax.py"))
     rounds, profile = bench.cases(config)
-    assert [[bench.label(c) for c in r] for r in rounds] == [["cleanrl", "rlfa"]] * 2
+    assert [[bench.label(c) for c in r] for r in rounds] == [["cleanrl", "rlfa", "rlfa fast"]] * 2
+    assert [c["isa"] for c in rounds[0][1:]] == ["capped", "fast"]
     assert [bench.label(c) for c in profile] == ["rlfa no_update", "rlfa bare", "rlfa env",
                                                 "rlfa memory"]
     assert profile[-1]["buffer_size"] == 1_000_000
-    cleanrl, rlfa = rounds[0]
+    cleanrl, rlfa, _ = rounds[0]
     for key in ("game", "learning_steps", "learning_starts", "buffer_size"):
         assert cleanrl[key] == rlfa[key]
     dqn = bench.agent_config(rlfa)
