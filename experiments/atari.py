@@ -91,6 +91,9 @@ class AtariConfig(StudyOptions):
     (default: the paper's 50,000,000; 2,400 with --quick)."""
     num_logs: int | None = None
     """Logged points, each with an evaluation (default: 50; 2 with --quick)."""
+    logs_per_chunk: int = 1
+    """Logged points per compiled chunk: progress, checkpoints and Ctrl-C act between chunks
+    (one: at every logged point, a million frames of the paper's run, half an hour on a CPU)."""
 
     def __post_init__(self):
         super().__post_init__()

@@ -40,6 +40,8 @@ def test_defaults_are_the_nature_papers():
     config = parse()
     assert config.dqn == NATURE_DQN and config.frames == 50_000_000
     assert config.protocol_settings() == atari.NATURE and config.games == ("Breakout", "Pong")
+    # Half an hour per logged point on a CPU: progress and checkpoints come at each one.
+    assert config.num_logs == 50 and config.logs_per_chunk == 1
     dqn = config.agent("Pong")
     assert dqn.env == "Pong-Atari-nature" and dqn.eval_max_steps == 4_500
     assert (dqn.buffer_capacity, dqn.batch_size, dqn.train_frequency, dqn.target_period,
