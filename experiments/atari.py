@@ -1,7 +1,7 @@
 """DQN on Atari as the Nature paper ran it (Mnih et al. 2015), game by game, over seeds.
 
     python -m experiments.atari                        # Breakout and Pong, 3 seeds x 50M frames
-    python -m experiments.atari --games Breakout --num-seeds 3 --frames 1000000
+    python -m experiments.atari --games Breakout --frames 1000000 --num-logs 10 --settings cpu
     python -m experiments.atari --protocol machado     # sticky actions, 18 actions, no no-ops
     python -m experiments.atari --dqn.target-period 40000 --atari.noop-max 0
     python -m experiments.atari --quick                # seconds, for tests
@@ -10,6 +10,9 @@ The agent is :data:`rlfa.control.dqn.atari.NATURE_DQN` (every field a ``--dqn.*`
 the Nature network, DeepMind's RMSProp, Huber loss, 32 transitions from a 1M-step replay
 that stores each frame once, an update every 4 agent steps after 50,000 random ones, the
 target network copied every 10,000 agent steps, epsilon 1.0 -> 0.1 over 1M agent steps.
+Those schedules are made for 50M frames: a 1M-frame run ends at epsilon 0.82. ``--settings
+cpu`` (:data:`~rlfa.control.dqn.atari.CPU_DQN`) is the same agent sized for 1M frames on a
+CPU (Adam, CleanRL's target period, schedules scaled to the run); it learns Breakout there.
 The games follow ``--protocol`` (``nature`` or ``machado``; each field of it is an
 ``--atari.*`` flag and wins over the protocol's when given): frame skip 4, a stack of 4,
 up to 30 no-op frames, a lost life ends a training episode, rewards clipped for learning.
@@ -52,12 +55,22 @@ NUM_LOGS = 50
 QUICK_FRAMES = 2_400
 
 
-def settings(changed: atari.AtariProtocol, protocol: str) -> atari.AtariProtocol:
-    """``protocol``'s settings with every field ``changed`` sets away from the Nature default."""
-    base, default = atari.PROTOCOLS[protocol], atari.NATURE
-    return dataclasses.replace(base, **{
-        f.name: getattr(changed, f.name) for f in dataclasses.fields(changed)
-        if getattr(changed, f.name) != getattr(default, f.name)})
+def overlay(base, changed, default):
+    """``base`` with every field that ``changed`` sets away from ``default``, field by field
+    into nested dataclasses and NamedTuples (so ``--dqn.learning-rate`` changes one
+    hyperparameter of a named agent, not all of them)."""
+    if dataclasses.is_dataclass(base):
+        names, replace = [f.name for f in dataclasses.fields(base)], dataclasses.replace
+    else:
+        names, replace = base._fields, type(base)._replace
+    updates = {}
+    for name in names:
+        given, unset = getattr(changed, name), getattr(default, name)
+        if given != unset:
+            inner = getattr(base, name)
+            nested = dataclasses.is_dataclass(inner) or hasattr(inner, "_fields")
+            updates[name] = overlay(inner, given, unset) if nested else given
+    return replace(base, **updates)
 
 
 def quick_dqn(dqn: DQNConfig) -> DQNConfig:
@@ -80,8 +93,13 @@ class AtariConfig(StudyOptions):
     actions, no no-op starts, a lost life ends nothing)."""
     atari: atari.AtariProtocol = atari.NATURE
     """How the games are played; a field given here wins over --protocol's."""
+    settings: str = "nature"
+    """The agent: nature (the paper's) or cpu (sized for 1M frames on a CPU: Adam 1e-4, the
+    target copied every 1,000 steps, 12,500 random steps, epsilon 1 -> 0.01 over 62,500, a
+    250,000-step replay)."""
     dqn: DQNConfig = nature.NATURE_DQN
-    """The agent; its env is set by --games and --protocol."""
+    """The agent's fields; one given here wins over --settings'. Its env is set by --games and
+    --protocol."""
     sweep: Sweep[DQNHParams] = Sweep[DQNHParams]()
     """Hyperparameter values to run instead of --dqn's, in each game's one program."""
     num_seeds: int = 3
@@ -101,12 +119,14 @@ class AtariConfig(StudyOptions):
         for game in self.games:
             atari.check_game(game)
         cfg.check_choice("protocol", self.protocol, tuple(atari.PROTOCOLS))
+        cfg.check_choice("settings", self.settings, tuple(nature.AGENTS))
         cfg.check_positive_int("num_seeds", self.num_seeds)
         for name in ("frames", "num_logs"):
             if getattr(self, name) is not None:
                 cfg.check_positive_int(name, getattr(self, name))
-        if self.dqn.num_eval_episodes < 1:
-            raise ValueError(f"dqn.num_eval_episodes={self.dqn.num_eval_episodes} is invalid:"
+        if self.agent_settings().num_eval_episodes < 1:
+            raise ValueError(f"dqn.num_eval_episodes={self.agent_settings().num_eval_episodes}"
+                             " is invalid:"
                              " the study reports evaluation scores, so it needs >= 1.")
         for game in self.games:
             self.agent(game)
@@ -114,11 +134,16 @@ class AtariConfig(StudyOptions):
     def agent(self, game: str) -> DQNConfig:
         """The agent on ``game``, its evaluation capped at the protocol's frames."""
         protocol = self.protocol_settings()
-        return dataclasses.replace(self.dqn, env=atari.env_name(game, self.protocol),
+        return dataclasses.replace(self.agent_settings(), env=atari.env_name(game, self.protocol),
                                    eval_max_steps=protocol.eval_max_steps)
 
+    def agent_settings(self) -> DQNConfig:
+        """``--settings``' agent with every ``--dqn.*`` field given."""
+        return overlay(nature.AGENTS[self.settings], self.dqn, nature.NATURE_DQN)
+
     def protocol_settings(self) -> atari.AtariProtocol:
-        return settings(self.atari, self.protocol)
+        """``--protocol``'s settings with every ``--atari.*`` field given."""
+        return overlay(atari.PROTOCOLS[self.protocol], self.atari, atari.NATURE)
 
     def effective(self) -> AtariConfig:
         """The config actually run: defaults filled in; ``--quick`` shrinks the workload."""
@@ -126,7 +151,8 @@ class AtariConfig(StudyOptions):
             return dataclasses.replace(self, frames=self.frames or nature.PAPER_FRAMES,
                                        num_logs=self.num_logs or NUM_LOGS)
         return dataclasses.replace(
-            self, games=self.games[:1], dqn=quick_dqn(self.dqn), num_seeds=min(self.num_seeds, 2),
+            self, games=self.games[:1], dqn=quick_dqn(self.agent_settings()), settings="nature",
+            num_seeds=min(self.num_seeds, 2),
             atari=dataclasses.replace(self.atari, max_episode_frames=400, eval_max_frames=400),
             frames=self.frames or QUICK_FRAMES, num_logs=self.num_logs or 2, quick=False)
 
@@ -171,6 +197,8 @@ def record(config: AtariConfig, job: Job, results) -> Record:
     rec.arrays[f"{game} frames"] = np.asarray(job.log_x)
     rec.summary = {"games": {game: points}, "protocol": config.protocol,
                    "protocol_settings": dataclasses.asdict(config.protocol_settings()),
+                   "settings": config.settings,
+                   "agent_settings": files.jsonable(config.agent(game)),
                    "num_seeds": job.num_seeds, "frames": int(job.log_x[-1])}
     rec.rows = files.metric_rows(metrics, [{"game": game, **point} for point in job.info.labels],
                                  "frames", job.log_x)

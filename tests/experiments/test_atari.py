@@ -1,5 +1,5 @@
-"""experiments.atari: the Nature agent and protocol as the defaults, protocol settings merged
-with explicit flags, the quick run's files (checked on tests/test_cli.py's run as a user
+"""experiments.atari: the Nature agent and protocol as the defaults, protocol and agent
+settings merged with explicit flags, the quick run's files (checked on tests/test_cli.py's run as a user
 types it), an interrupted run resumed, bad input."""
 
 import dataclasses
@@ -11,6 +11,7 @@ import pytest
 import tyro
 
 from experiments import atari as exp
+from rlfa.control.dqn import DQNHParams
 from rlfa.control.dqn.atari import NATURE_DQN
 from rlfa.envs import atari
 
@@ -23,6 +24,9 @@ def check_quick_run_writes_results(path):
     assert run["frames_per_seed"] == summary["frames"] == 2_400
     assert (run["random_score"], run["human_score"]) == atari.REFERENCE_SCORES["breakout"]
     assert len(run["final_score_per_seed"]) == 2
+    # What was run is written down: the quick agent's replay, not the flags' defaults.
+    assert summary["agent_settings"]["buffer_capacity"] == 2_000
+    assert summary["agent_settings"]["hparams"]["learning_rate"] == 2.5e-4
     assert all(np.isfinite(run["final_score_per_seed"]))
     headlines = summary["headlines"]
     score = headlines["Breakout"]["per_seed"]
@@ -57,9 +61,23 @@ def test_machado_protocol_with_an_explicit_flag_winning():
     assert config.agent("Breakout").env == "Breakout-Atari-machado"
 
 
+def test_cpu_settings_with_an_explicit_flag_winning():
+    dqn = parse("--settings", "cpu", "--dqn.learning-rate", "3e-4").agent("Breakout")
+    # The Nature agent's network, loss, batch and update rate, sized for a 1M-frame run.
+    assert (dqn.network, dqn.huber, dqn.batch_size, dqn.train_frequency) == ("nature", True, 32, 4)
+    assert (dqn.optimizer, dqn.target_period, dqn.warmup_steps, dqn.epsilon_decay_steps,
+            dqn.buffer_capacity) == ("adam", 1_000, 12_500, 62_500, 250_000)
+    # The flag replaces one hyperparameter; the others stay the cpu agent's.
+    assert dqn.hparams == DQNHParams(learning_rate=3e-4, gamma=0.99, epsilon_start=1.0,
+                                     epsilon_end=0.01)
+    assert parse("--settings", "cpu").agent("Pong").hparams.learning_rate == 1e-4
+    assert parse("--settings", "cpu", "--quick").agent("Breakout").optimizer == "adam"
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda: exp.AtariConfig(games=("Breakouts",)), r"game='Breakouts' is invalid"),
     (lambda: exp.AtariConfig(protocol="dopamine"), r"protocol='dopamine' is invalid"),
+    (lambda: exp.AtariConfig(settings="gpu"), r"settings='gpu' is invalid"),
     (lambda: exp.AtariConfig(atari=atari.AtariProtocol(frame_skip=0)), r"frame_skip=0 is invalid"),
     (lambda: exp.AtariConfig(atari=atari.AtariProtocol(stack=0)), r"stack=0 is invalid"),
     (lambda: exp.AtariConfig(dqn=dataclasses.replace(NATURE_DQN, network="mlp")),

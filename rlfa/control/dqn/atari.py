@@ -67,6 +67,20 @@ NATURE_DQN = DQNConfig(
     replay_impl="rlfa",
     hparams=DQNHParams(learning_rate=2.5e-4, gamma=0.99, epsilon_start=1.0, epsilon_end=0.1))
 
+CPU_DQN = dataclasses.replace(
+    NATURE_DQN, optimizer="adam", target_period=1_000, warmup_steps=12_500,
+    epsilon_decay_steps=62_500, buffer_capacity=250_000,
+    hparams=NATURE_DQN.hparams._replace(learning_rate=1e-4, epsilon_end=0.01))
+"""The Nature agent sized for a million frames (250,000 agent steps) on a CPU: the same
+network, loss, batch, update every 4 steps and games, with the optimizer and target period
+of CleanRL's ``dqn_atari_jax.py`` (Adam at 1e-4, the target copied every 1,000 agent steps,
+epsilon down to 0.01) and the schedules sized to the run: 12,500 random steps (5%), epsilon
+decayed over the next 62,500 (25%), a replay holding the whole run (250,000). The Nature
+schedules spend such a run exploring: epsilon is still 0.82 at its end."""
+
+AGENTS = {"nature": NATURE_DQN, "cpu": CPU_DQN}
+"""The agents by name: the paper's, and the one sized for a 1M-frame CPU run."""
+
 
 class AtariCarry(NamedTuple):
     """One seed's whole training state.
@@ -227,5 +241,5 @@ def nature_config(game: str, protocol: str = "nature", **overrides) -> DQNConfig
     return dataclasses.replace(NATURE_DQN, env=atari.env_name(game, protocol), **overrides)
 
 
-__all__ = ["MACHADO", "NATURE", "NATURE_DQN", "PAPER_FRAMES", "AtariCarry", "make_program",
+__all__ = ["AGENTS", "CPU_DQN", "MACHADO", "NATURE", "NATURE_DQN", "PAPER_FRAMES", "AtariCarry", "make_program",
            "nature_config", "protocol_of"]
