@@ -92,14 +92,15 @@ class AtariConfig(StudyOptions):
     """nature (Mnih et al. 2015) or machado (Machado et al. 2018: sticky actions 0.25, 18
     actions, no no-op starts, a lost life ends nothing)."""
     atari: atari.AtariProtocol = atari.NATURE
-    """How the games are played; a field given here wins over --protocol's."""
+    """How the games are played: a field set away from the Nature protocol's value wins over
+    --protocol's."""
     settings: str = "nature"
     """The agent: nature (the paper's) or cpu (sized for 1M frames on a CPU: Adam 1e-4, the
     target copied every 1,000 steps, 12,500 random steps, epsilon 1 -> 0.01 over 62,500, a
     250,000-step replay)."""
     dqn: DQNConfig = nature.NATURE_DQN
-    """The agent's fields; one given here wins over --settings'. Its env is set by --games and
-    --protocol."""
+    """The agent's fields: one set away from the Nature agent's value wins over --settings'.
+    Its env is set by --games and --protocol."""
     sweep: Sweep[DQNHParams] = Sweep[DQNHParams]()
     """Hyperparameter values to run instead of --dqn's, in each game's one program."""
     num_seeds: int = 3
@@ -151,7 +152,7 @@ class AtariConfig(StudyOptions):
             return dataclasses.replace(self, frames=self.frames or nature.PAPER_FRAMES,
                                        num_logs=self.num_logs or NUM_LOGS)
         return dataclasses.replace(
-            self, games=self.games[:1], dqn=quick_dqn(self.agent_settings()), settings="nature",
+            self, games=self.games[:1], dqn=quick_dqn(self.agent_settings()),
             num_seeds=min(self.num_seeds, 2),
             atari=dataclasses.replace(self.atari, max_episode_frames=400, eval_max_frames=400),
             frames=self.frames or QUICK_FRAMES, num_logs=self.num_logs or 2, quick=False)

@@ -71,7 +71,9 @@ def test_cpu_settings_with_an_explicit_flag_winning():
     assert dqn.hparams == DQNHParams(learning_rate=3e-4, gamma=0.99, epsilon_start=1.0,
                                      epsilon_end=0.01)
     assert parse("--settings", "cpu").agent("Pong").hparams.learning_rate == 1e-4
-    assert parse("--settings", "cpu", "--quick").agent("Breakout").optimizer == "adam"
+    quick = parse("--settings", "cpu", "--quick")
+    assert quick.settings == "cpu" and quick.agent("Breakout").optimizer == "adam"
+    assert quick.agent("Breakout").buffer_capacity == exp.quick_dqn(NATURE_DQN).buffer_capacity
 
 
 @pytest.mark.parametrize("make, message", [
