@@ -55,24 +55,6 @@ NUM_LOGS = 50
 QUICK_FRAMES = 2_400
 
 
-def overlay(base, changed, default):
-    """``base`` with every field that ``changed`` sets away from ``default``, field by field
-    into nested dataclasses and NamedTuples (so ``--dqn.learning-rate`` changes one
-    hyperparameter of a named agent, not all of them)."""
-    if dataclasses.is_dataclass(base):
-        names, replace = [f.name for f in dataclasses.fields(base)], dataclasses.replace
-    else:
-        names, replace = base._fields, type(base)._replace
-    updates = {}
-    for name in names:
-        given, unset = getattr(changed, name), getattr(default, name)
-        if given != unset:
-            inner = getattr(base, name)
-            nested = dataclasses.is_dataclass(inner) or hasattr(inner, "_fields")
-            updates[name] = overlay(inner, given, unset) if nested else given
-    return replace(base, **updates)
-
-
 def quick_dqn(dqn: DQNConfig) -> DQNConfig:
     """A tiny version of ``dqn`` for ``--quick``: a small replay and warm-up, short
     schedules, two evaluation games."""
@@ -140,11 +122,11 @@ class AtariConfig(StudyOptions):
 
     def agent_settings(self) -> DQNConfig:
         """``--settings``' agent with every ``--dqn.*`` field given."""
-        return overlay(nature.AGENTS[self.settings], self.dqn, nature.NATURE_DQN)
+        return cfg.overlay(nature.AGENTS[self.settings], self.dqn, nature.NATURE_DQN)
 
     def protocol_settings(self) -> atari.AtariProtocol:
         """``--protocol``'s settings with every ``--atari.*`` field given."""
-        return overlay(atari.PROTOCOLS[self.protocol], self.atari, atari.NATURE)
+        return cfg.overlay(atari.PROTOCOLS[self.protocol], self.atari, atari.NATURE)
 
     def effective(self) -> AtariConfig:
         """The config actually run: defaults filled in; ``--quick`` shrinks the workload."""

@@ -38,13 +38,7 @@ def settings(pqn: PQNConfig, game: str | None = None, protocol: str = "paper") -
     env = pqn.env if game is None else env_name(game, protocol)
     if "MinAtar" not in env.split("-"):
         return pqn
-    default = PQNConfig()
-    changed = {f.name: getattr(pqn, f.name) for f in dataclasses.fields(pqn)
-               if f.name not in ("env", "hparams")
-               and getattr(pqn, f.name) != getattr(default, f.name)}
-    hparams = MINATAR.hparams._replace(**{k: v for k, v in pqn.hparams._asdict().items()
-                                          if v != getattr(default.hparams, k)})
-    return dataclasses.replace(MINATAR, env=env, **changed, hparams=hparams)
+    return dataclasses.replace(cfg.overlay(MINATAR, pqn, PQNConfig()), env=env)
 
 
 @dataclasses.dataclass(frozen=True)

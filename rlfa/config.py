@@ -1,4 +1,4 @@
-"""Validation helpers for frozen config dataclasses.
+"""Validation helpers for frozen config dataclasses, and named settings with given fields on top.
 
 Every config validates itself in ``__post_init__`` with these helpers, so a bad
 value fails when the config is built, before anything is compiled or written,
@@ -7,6 +7,7 @@ with a ``ValueError`` naming the field, the value and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 
@@ -79,3 +80,22 @@ def check_nonempty(field: str, value: Sequence) -> None:
     """Raise if a sequence field is empty."""
     if len(value) == 0:
         _fail(field, value, "a non-empty sequence")
+
+
+def overlay(base, changed, default):
+    """``base`` (named settings: a paper's, a protocol) with every field that ``changed`` (the
+    parsed flags) sets away from ``default`` (the flags' defaults), field by field into nested
+    dataclasses and NamedTuples, so ``--dqn.learning-rate`` changes one hyperparameter of
+    ``base``, not all of them. A flag given at its default value cannot be told from none."""
+    if dataclasses.is_dataclass(base):
+        names, replace = [f.name for f in dataclasses.fields(base)], dataclasses.replace
+    else:
+        names, replace = base._fields, type(base)._replace
+    updates = {}
+    for name in names:
+        given, unset = getattr(changed, name), getattr(default, name)
+        if given != unset:
+            inner = getattr(base, name)
+            nested = dataclasses.is_dataclass(inner) or hasattr(inner, "_fields")
+            updates[name] = overlay(inner, given, unset) if nested else given
+    return replace(base, **updates)
