@@ -241,5 +241,5 @@ def nature_config(game: str, protocol: str = "nature", **overrides) -> DQNConfig
     return dataclasses.replace(NATURE_DQN, env=atari.env_name(game, protocol), **overrides)
 
 
-__all__ = ["AGENTS", "CPU_DQN", "MACHADO", "NATURE", "NATURE_DQN", "PAPER_FRAMES", "AtariCarry", "make_program",
-           "nature_config", "protocol_of"]
+__all__ = ["AGENTS", "CPU_DQN", "MACHADO", "NATURE", "NATURE_DQN", "PAPER_FRAMES", "AtariCarry",
+           "make_program", "nature_config", "protocol_of"]
