@@ -14,8 +14,9 @@ Those schedules are made for 50M frames: a 1M-frame run ends at epsilon 0.82. ``
 cpu`` (:data:`~rlfa.control.dqn.atari.CPU_DQN`) is the same agent sized for 1M frames on a
 CPU (Adam, CleanRL's target period, schedules scaled to the run); it learns Breakout there.
 The games follow ``--protocol`` (``nature`` or ``machado``; each field of it is an
-``--atari.*`` flag and wins over the protocol's when given): frame skip 4, a stack of 4,
-up to 30 no-op frames, a lost life ends a training episode, rewards clipped for learning.
+``--atari.*`` flag and wins over the protocol's where set away from the Nature value):
+frame skip 4, a stack of 4, up to 30 no-op frames, a lost life ends a training episode,
+rewards clipped for learning.
 Frames count the emulator's frames (an agent step is ``frame_skip`` of them).
 
 At each logged point ``--dqn.num-eval-episodes`` whole games are played at epsilon 0.05,
@@ -107,9 +108,9 @@ class AtariConfig(StudyOptions):
         for name in ("frames", "num_logs"):
             if getattr(self, name) is not None:
                 cfg.check_positive_int(name, getattr(self, name))
-        if self.agent_settings().num_eval_episodes < 1:
-            raise ValueError(f"dqn.num_eval_episodes={self.agent_settings().num_eval_episodes}"
-                             " is invalid:"
+        episodes = self.agent_settings().num_eval_episodes
+        if episodes < 1:
+            raise ValueError(f"dqn.num_eval_episodes={episodes} is invalid:"
                              " the study reports evaluation scores, so it needs >= 1.")
         for game in self.games:
             self.agent(game)

@@ -1,6 +1,6 @@
 """experiments.atari: the Nature agent and protocol as the defaults, protocol and agent
-settings merged with explicit flags, the quick run's files (checked on tests/test_cli.py's run as a user
-types it), an interrupted run resumed, bad input."""
+settings merged with explicit flags, the quick run's files (checked on tests/test_cli.py's
+run as a user types it), an interrupted run resumed, bad input."""
 
 import dataclasses
 import json
