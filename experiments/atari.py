@@ -154,7 +154,7 @@ def jobs(config: AtariConfig):
                   unit="frames", derive=dqn_study.derived_metrics,
                   postfix=latest_mean("greedy_return", "score"),
                   grid_labels=labels if len(labels) > 1 else None,
-                  info=dqn_study.JobInfo(built, dqn.env, labels),
+                  info=dqn_study.JobInfo(built, dqn, labels),
                   vectorize=dqn_study.vectorize_runs())
 
 
@@ -182,7 +182,6 @@ def record(config: AtariConfig, job: Job, results) -> Record:
     rec.summary = {"games": {game: points}, "protocol": config.protocol,
                    "protocol_settings": dataclasses.asdict(config.protocol_settings()),
                    "settings": config.settings,
-                   "agent_settings": files.jsonable(config.agent(game)),
                    "num_seeds": job.num_seeds, "frames": int(job.log_x[-1])}
     rec.rows = files.metric_rows(metrics, [{"game": game, **point} for point in job.info.labels],
                                  "frames", job.log_x)

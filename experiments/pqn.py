@@ -13,7 +13,8 @@ protocol or ``--protocol gymnax``) starts from its MinAtar settings
 (:data:`rlfa.control.pqn.MINATAR`) instead, and every ``--pqn.*`` flag given with a value
 other than the CartPole default still wins. At each logged point a greedy evaluation runs
 ``--pqn.num-eval-episodes`` episodes; the curves show their mean return with a 95%
-bootstrap interval over seeds, and ``summary.json`` gives each seed's final greedy return.
+bootstrap interval over seeds, and ``summary.json`` gives each seed's final greedy return
+and the agent as run (``agent_settings``: the MinAtar settings with the flags on top).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from rlfa import runner, stats, sweep
+from rlfa import files, runner, stats, sweep
 from rlfa.control import pqn
 from rlfa.control.dqn import DQN, DQNConfig, DQNHParams, make_program
 from rlfa.study import Job, latest_mean
@@ -94,6 +94,7 @@ class DQNRun(NamedTuple):
     """One configuration's results at one grid point."""
 
     dqn: DQN
+    config: DQNConfig | pqn.PQNConfig  # the agent as run, this point's hyperparameters in it
     results: runner.Results
     env_steps: np.ndarray  # [num_logs]
     greedy: np.ndarray  # [seed, num_logs], mean valid greedy return (NaN if none ended)
@@ -104,8 +105,12 @@ class JobInfo(NamedTuple):
     """What a DQN :class:`~rlfa.study.Job` carries for its ``record``."""
 
     dqn: DQN
-    env: str
+    config: DQNConfig | pqn.PQNConfig  # the agent as run: a study's presets and flags merged
     labels: list[dict[str, float]]  # per grid point, its swept values ({} without a sweep)
+
+    @property
+    def env(self) -> str:
+        return self.config.env
 
 
 def greedy_return(metrics: dict[str, np.ndarray]) -> np.ndarray:
@@ -159,13 +164,14 @@ def job(name: str, dqn: DQNConfig | pqn.PQNConfig, points: Sequence[DQNHParams |
                log_x=env_steps, unit="env steps", derive=derived_metrics,
                postfix=latest_mean("greedy_return", "greedy return"),
                grid_labels=labels if len(points) > 1 else None,
-               info=JobInfo(built, dqn.env, labels), vectorize=vectorize_runs())
+               info=JobInfo(built, dqn, labels), vectorize=vectorize_runs())
 
 
 def runs(job: Job, results: runner.Results) -> list[DQNRun]:
     """The results of a :func:`job`, one :class:`DQNRun` per grid point."""
     greedy = greedy_return(results.metrics)
-    return [DQNRun(job.info.dqn, results, job.log_x, greedy[g], g)
+    return [DQNRun(job.info.dqn, dataclasses.replace(job.info.config, hparams=job.hparams[g]),
+                   results, job.log_x, greedy[g], g)
             for g in range(len(job.hparams))]
 
 
@@ -188,7 +194,8 @@ def train(dqn: DQNConfig | pqn.PQNConfig, *, num_seeds: int, total_steps: int, n
 
 
 def run_summary(run: DQNRun, env_name: str) -> dict:
-    """Headline numbers of one configuration, JSON-ready."""
+    """Headline numbers of one configuration, JSON-ready, with the agent as run
+    (``agent_settings``: every field, this point's hyperparameters among them)."""
     final = run.greedy[:, -1]
     num_seeds = len(final)
     threshold = SOLVED.get(env_name)
@@ -205,6 +212,7 @@ def run_summary(run: DQNRun, env_name: str) -> dict:
         "env_steps_per_s": float(run.env_steps[-1] * num_seeds / run.results.run_s),
         "num_devices": run.results.num_devices,
         "diverged_seeds": np.flatnonzero(run.results.diverged_at[run.point] >= 0).tolist(),
+        "agent_settings": files.jsonable(run.config),
     }
     if threshold is not None:
         summary["solved_threshold"] = threshold

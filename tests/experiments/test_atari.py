@@ -25,8 +25,9 @@ def check_quick_run_writes_results(path):
     assert (run["random_score"], run["human_score"]) == atari.REFERENCE_SCORES["breakout"]
     assert len(run["final_score_per_seed"]) == 2
     # What was run is written down: the quick agent's replay, not the flags' defaults.
-    assert summary["agent_settings"]["buffer_capacity"] == 2_000
-    assert summary["agent_settings"]["hparams"]["learning_rate"] == 2.5e-4
+    assert run["agent_settings"]["buffer_capacity"] == 2_000
+    assert run["agent_settings"]["hparams"]["learning_rate"] == 2.5e-4
+    assert run["agent_settings"]["env"] == atari.env_name("Breakout", "nature")
     assert all(np.isfinite(run["final_score_per_seed"]))
     headlines = summary["headlines"]
     score = headlines["Breakout"]["per_seed"]

@@ -68,6 +68,9 @@ def test_a_sweep_runs_every_point_in_one_program_with_one_headline_each(tmp_path
     assert list(summary["headlines"]) == ["CartPole-v1: DQN (learning_rate=0.001)",
                                           "CartPole-v1: DQN (learning_rate=0.0005)"]
     assert list(summary["points"]) == list(summary["headlines"])
+    # Each point's agent as run carries its own swept value.
+    assert [p["agent_settings"]["hparams"]["learning_rate"]
+            for p in summary["points"].values()] == [1e-3, 5e-4]
     rows = (path / "metrics.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 2 and "learning_rate" in rows[0]  # 2 points x 2 logged points
 

@@ -11,7 +11,7 @@ import pytest
 
 from experiments import minatar as exp
 from rlfa import envs
-from rlfa import dqn_study
+from rlfa import dqn_study, minatar_study
 from rlfa.control.dqn import (
     DQNConfig,
     DQNHParams,
@@ -50,6 +50,11 @@ def check_quick_run_writes_results(path):
             "final greedy return"
     assert rungs["DQN"]["env_steps_per_seed"] == rungs["no replay"]["env_steps_per_seed"] == 2_000
     assert rungs["DQN"]["replay_bytes_per_seed"] > 0 == rungs["no replay"]["replay_bytes_per_seed"]
+    # Each rung's agent as run is written down: the rung's replay and warm-up on --quick's agent.
+    dqn, no_replay = rungs["DQN"]["agent_settings"], rungs["no replay"]["agent_settings"]
+    assert dqn["env"] == no_replay["env"] == "Breakout-MinAtar-paper"
+    assert (dqn["replay"], no_replay["replay"], no_replay["warmup_steps"]) == (True, False, 0)
+    assert dqn["buffer_capacity"] == minatar_study.quick_dqn(PAPER).buffer_capacity
     rows = (path / "metrics.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 2 * 2  # 2 rungs x 2 seeds x 2 logged points
     assert "recent_train_return" in rows[0] and "greedy_return" in rows[0]

@@ -22,6 +22,9 @@ def check_quick_run_writes_results(path):
     assert len(finals) == 2 and all(r >= 1 for r in finals)
     # 600 steps in whole rollouts of 4 x 8: 19 rollouts, logged after each (19 is prime)
     assert summary["env_steps_per_seed"] == 608
+    # What was run is written down: --quick's rollouts, not the flags' defaults.
+    agent = summary["agent_settings"]
+    assert (agent["env"], agent["num_envs"], agent["rollout_steps"]) == ("CartPole-v1", 4, 8)
     rows = (path / "metrics.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 19 and "greedy_return" in rows[0]
 
@@ -81,3 +84,8 @@ def test_quick_minatar_run_writes_finite_returns(tmp_path):
     summary = json.loads((path / "summary.json").read_text())
     assert summary["env"] == "Breakout-MinAtar-paper"
     assert np.all(np.isfinite(summary["final_greedy_return_per_seed"]))
+    # The MinAtar settings the game started from are written down, not the CartPole flags.
+    agent = summary["agent_settings"]
+    assert (agent["env"], agent["reward_scale"], agent["eval_max_steps"]) == \
+        ("Breakout-MinAtar-paper", 1.0, 10_000)
+    assert agent["hparams"]["learning_rate"] == 5e-4 and agent["hparams"]["lambda_"] == 0.65
