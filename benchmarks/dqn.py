@@ -9,8 +9,8 @@ PureJaxRL's own DQN.
 
 Two hyperparameter sets: ``purejaxrl`` (PureJaxRL's published CartPole DQN:
 10 envs, 500k env steps, buffer 10k, batch 128, learning starts at 10k, one
-update per 10 env steps, target copied every 500, Adam 2.5e-4, epsilon 1 to
-0.05 over 250k, gamma 0.99, MLP 120-84) and ``rlfa`` (``experiments.dqn``'s
+update per 10 env steps, target copied every 500, Adam 2.5e-4 without gradient
+clipping, epsilon 1 to 0.05 over 250k, gamma 0.99, MLP 120-84) and ``rlfa`` (``experiments.dqn``'s
 CartPole defaults, ``rlfa.control.dqn.CARTPOLE``, 100k env steps). For
 each, 1, 8 and 64 seeds run on one host device and spread over all of them (one
 per core), a device's seeds vmapped and/or one after another (``--vectorize``);
@@ -66,6 +66,7 @@ PUREJAXRL = DQNConfig(
     env="CartPole-v1", hidden=(120, 84), num_envs=10, buffer_capacity=10_000, batch_size=128,
     warmup_steps=10_000, train_frequency=10, gradient_steps=1, target_period=500,
     epsilon_decay_steps=250_000, double=False, huber=False, num_eval_episodes=10,
+    optimizer="adam", max_grad_norm=0.0,  # PUREJAXRL_OPTIMIZER: Adam, no gradient clipping
     hparams=DQNHParams(learning_rate=2.5e-4, epsilon_start=1.0, epsilon_end=0.05, gamma=0.99,
                        tau=1.0))
 SETTINGS = {"purejaxrl": (PUREJAXRL, 500_000), "rlfa": (CARTPOLE, 100_000)}
@@ -79,6 +80,9 @@ PUREJAXRL_KEYS = {
     "EPSILON_START": PUREJAXRL.hparams.epsilon_start,
     "EPSILON_FINISH": PUREJAXRL.hparams.epsilon_end, "GAMMA": PUREJAXRL.hparams.gamma,
     "TAU": PUREJAXRL.hparams.tau, "ENV_NAME": PUREJAXRL.env, "LR_LINEAR_DECAY": False}
+# PureJaxRL's optimizer as its script builds it (``tx = ...`` in ``make_train``), which the
+# driver reads back: plain Adam, so PUREJAXRL neither clips gradients nor decays its rate.
+PUREJAXRL_OPTIMIZER = "optax.adam(learning_rate=lr)"
 GOALS = {1: 0.70, 8: 0.30}  # rlfa's run time over PureJaxRL's, at most, per seed count
 
 # Run by --purejaxrl-python as ``python -c DRIVER JSON`` (harness.run_peer); imports only
@@ -94,6 +98,10 @@ main = next(n for n in ast.parse(source).body
 config = next(ast.literal_eval(n.value) for n in ast.walk(main) if isinstance(n, ast.Assign)
               and getattr(n.targets[0], "id", "") == "config")
 config.update(NUM_SEEDS=case["seeds"], TOTAL_TIMESTEPS=case["total_steps"])
+make_train = next(n for n in ast.parse(source).body
+                  if isinstance(n, ast.FunctionDef) and n.name == "make_train")
+optimizer = [ast.get_source_segment(source, n.value) for n in ast.walk(make_train)
+             if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "tx"]
 spec = importlib.util.spec_from_file_location("purejaxrl_dqn", case["script"])
 peer = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(peer)
@@ -107,7 +115,8 @@ t0 = time.perf_counter()
 out = jax.block_until_ready(train(rngs))
 run_s = time.perf_counter() - t0
 print(json.dumps({"compile_s": compile_s, "run_s": run_s, "jax": jax.__version__,
-                  "config": checked, "updates": int(out["runner_state"][0].n_updates[0])}))
+                  "config": checked, "optimizer": optimizer,
+                  "updates": int(out["runner_state"][0].n_updates[0])}))
 """
 
 
@@ -257,21 +266,30 @@ def run_case(case: dict) -> dict:
             "peak_rss_mb": harness.peak_rss_mb()}
 
 
+def check_purejaxrl_settings(config: dict, optimizer: list[str]) -> None:
+    """Raise RuntimeError unless PureJaxRL's script runs :data:`PUREJAXRL`: its ``main``'s
+    ``config`` has :data:`PUREJAXRL_KEYS`' values and its one optimizer is
+    :data:`PUREJAXRL_OPTIMIZER` (the source of each ``tx = ...`` in ``make_train``)."""
+    differ = {k: (config.get(k), v) for k, v in PUREJAXRL_KEYS.items() if config.get(k) != v}
+    if optimizer != [PUREJAXRL_OPTIMIZER]:
+        differ["optimizer"] = (optimizer, [PUREJAXRL_OPTIMIZER])
+    if differ:
+        raise RuntimeError(f"PureJaxRL's script has other settings than rlfa's purejaxrl "
+                           f"(theirs, ours): {differ}")
+
+
 def run_purejaxrl(case: dict) -> dict:
     """Time PureJaxRL's own DQN once, through :data:`PUREJAXRL_DRIVER`.
 
     Raises:
-      RuntimeError: the script's config is not :data:`PUREJAXRL_KEYS`' or it made another
-        number of updates than rlfa's loop at those settings.
+      RuntimeError: the script's settings are not :data:`PUREJAXRL`'s
+        (:func:`check_purejaxrl_settings`) or it made another number of updates than
+        rlfa's loop at those settings.
     """
     got = harness.run_peer(case["python"], PUREJAXRL_DRIVER,
                            {k: case[k] for k in ("script", "seeds", "total_steps")},
                            f"PureJaxRL's DQN ({case['python']} {case['script']})")
-    differ = {k: (got["config"].get(k), v) for k, v in PUREJAXRL_KEYS.items()
-              if got["config"].get(k) != v}
-    if differ:
-        raise RuntimeError(f"PureJaxRL's script has other settings than rlfa's purejaxrl "
-                           f"(theirs, ours): {differ}")
+    check_purejaxrl_settings(got["config"], got["optimizer"])
     dqn = PUREJAXRL
     updates = (case["total_steps"] - dqn.warmup_steps) // dqn.train_frequency
     if abs(got["updates"] - updates) > 1:

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import sys
 
 import pytest
 
@@ -26,6 +27,19 @@ def test_full_default_covers_the_issue():
     assert (pj.hparams.learning_rate, pj.hparams.epsilon_end, pj.epsilon_decay_steps) == \
         (2.5e-4, 0.05, 250_000)
     assert pj.hidden == (120, 84) and pj.hparams.gamma == 0.99
+    # PureJaxRL's optax.adam(learning_rate=lr): no global-norm clipping, a constant rate.
+    assert (pj.optimizer, pj.max_grad_norm, pj.learning_rate_decay_steps) == ("adam", 0.0, 0)
+
+
+def test_a_peer_script_with_other_settings_is_refused():
+    config = {**bench.PUREJAXRL_KEYS}
+    bench.check_purejaxrl_settings(config, [bench.PUREJAXRL_OPTIMIZER])
+    clipped = "optax.chain(optax.clip_by_global_norm(10.0), optax.adam(learning_rate=lr))"
+    with pytest.raises(RuntimeError, match="optimizer.*clip_by_global_norm"):
+        bench.check_purejaxrl_settings(config, [clipped])
+    with pytest.raises(RuntimeError, match="BUFFER_SIZE"):
+        bench.check_purejaxrl_settings({**config, "BUFFER_SIZE": 50_000},
+                                       [bench.PUREJAXRL_OPTIMIZER])
 
 
 def test_peer_rounds_interleave_and_check_the_script(tmp_path):
@@ -42,6 +56,47 @@ def test_peer_rounds_interleave_and_check_the_script(tmp_path):
         "rlfa purejaxrl/flashbax 1 seed one dev", "rlfa purejaxrl/flashbax 1 seed one dev fast"]
     with pytest.raises(ValueError, match="purejaxrl_script"):
         bench.BenchmarkConfig(purejaxrl_python=str(script))
+
+
+FAKE_PUREJAXRL = """
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import optax
+
+
+class TrainState(NamedTuple):
+    n_updates: object
+
+
+def make_train(config):
+    lr = config["LR"]
+    tx = {optimizer}
+    updates = (int(config["TOTAL_TIMESTEPS"]) - config["LEARNING_STARTS"]) // config[
+        "TRAINING_INTERVAL"]
+    return lambda rng: {{"runner_state": (TrainState(jnp.int32(updates)),)}}
+
+
+def main():
+    config = {config!r}
+"""
+
+
+@pytest.mark.parametrize("optimizer", [bench.PUREJAXRL_OPTIMIZER, "optax.chain("
+                                       "optax.clip_by_global_norm(10.0), optax.adam(lr))"])
+def test_the_driver_reads_the_peer_s_config_and_optimizer_from_its_source(optimizer, tmp_path):
+    """PUREJAXRL_DRIVER, in a Python of its own, on a stand-in with PureJaxRL's layout."""
+    script = tmp_path / "dqn.py"
+    config = {**bench.PUREJAXRL_KEYS, "TOTAL_TIMESTEPS": 5e5, "SEED": 0, "NUM_SEEDS": 1}
+    script.write_text(FAKE_PUREJAXRL.format(optimizer=optimizer, config=config))
+    case = {"python": sys.executable, "script": str(script), "seeds": 2, "total_steps": 20_000}
+    if optimizer != bench.PUREJAXRL_OPTIMIZER:
+        with pytest.raises(RuntimeError, match="clip_by_global_norm"):
+            bench.run_purejaxrl(case)
+        return
+    row = bench.run_purejaxrl(case)
+    assert row["updates_per_seed"] == (20_000 - 10_000) // 10
+    assert row["run_s"] > 0 and row["env_steps_per_s"] > 0
 
 
 def test_analysis_ratios():
