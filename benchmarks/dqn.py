@@ -10,8 +10,9 @@ PureJaxRL's own DQN.
 Two hyperparameter sets: ``purejaxrl`` (PureJaxRL's published CartPole DQN:
 10 envs, 500k env steps, buffer 10k, batch 128, learning starts at 10k, one
 update per 10 env steps, target copied every 500, Adam 2.5e-4 without gradient
-clipping, epsilon 1 to 0.05 over 250k, gamma 0.99, MLP 120-84) and ``rlfa`` (``experiments.dqn``'s
-CartPole defaults, ``rlfa.control.dqn.CARTPOLE``, 100k env steps). For
+clipping, epsilon 1 to 0.05 over 250k, gamma 0.99, MLP 120-84) and ``rlfa``
+(``experiments.dqn``'s CartPole defaults, ``rlfa.control.dqn.CARTPOLE``, 100k env
+steps). For
 each, 1, 8 and 64 seeds run on one host device and spread over all of them (one
 per core), a device's seeds vmapped and/or one after another (``--vectorize``);
 every case runs in a fresh process, so its peak memory (max RSS) is its own.
