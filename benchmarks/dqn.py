@@ -94,13 +94,11 @@ PUREJAXRL_DRIVER = r"""
 import ast, importlib.util, json, sys, time
 case = json.loads(sys.argv[1])
 source = open(case["script"]).read()
-main = next(n for n in ast.parse(source).body
-            if isinstance(n, ast.FunctionDef) and n.name == "main")
+functions = {n.name: n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
+main, make_train = functions["main"], functions["make_train"]
 config = next(ast.literal_eval(n.value) for n in ast.walk(main) if isinstance(n, ast.Assign)
               and getattr(n.targets[0], "id", "") == "config")
 config.update(NUM_SEEDS=case["seeds"], TOTAL_TIMESTEPS=case["total_steps"])
-make_train = next(n for n in ast.parse(source).body
-                  if isinstance(n, ast.FunctionDef) and n.name == "make_train")
 optimizer = [ast.get_source_segment(source, n.value) for n in ast.walk(make_train)
              if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "tx"]
 spec = importlib.util.spec_from_file_location("purejaxrl_dqn", case["script"])

@@ -170,7 +170,7 @@ def record(config: AtariConfig, job: Job, results) -> Record:
         rec.headlines[f"{name}, human-normalised"] = stats.headline(
             "final human-normalised score", atari.human_normalised(game, final),
             higher_is_better=True, task=game)
-        summary = dqn_study.run_summary(run, job.info.env)
+        summary = dqn_study.run_summary(run)
         summary.pop("headline")
         random, human = atari.REFERENCE_SCORES.get(atari.rom_id(game), (None, None))
         points[name] = {**summary, "final_score_per_seed": final.tolist(),

@@ -72,7 +72,7 @@ def record(config: ExperimentConfig, job: Job, results) -> Record:
     env, labels, rec = job.info.env, job.info.labels, Record(arrays=dict(results.metrics))
     points = {}
     for run, point in zip(dqn_study.runs(job, results), labels):
-        summary = dqn_study.run_summary(run, env)
+        summary = dqn_study.run_summary(run)
         name = dqn_study.point_name(f"{env}: {job.name}", point)
         rec.headlines[name] = summary.pop("headline")
         points[name] = summary

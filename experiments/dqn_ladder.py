@@ -93,7 +93,7 @@ def record(config: LadderConfig, job: Job, results) -> Record:
     label = job.name.removeprefix(f"{env}: ")
     for run, point in zip(dqn_study.runs(job, results), job.info.labels):
         name = dqn_study.point_name(label, point)
-        rungs[name] = dqn_study.run_summary(run, env)
+        rungs[name] = dqn_study.run_summary(run)
         rec.headlines[f"{env}: {name}"] = rungs[name].pop("headline")
         rec.arrays[f"{env}: {name} greedy_return"] = run.greedy
         rec.arrays[f"{env}: {name} env_steps"] = run.env_steps

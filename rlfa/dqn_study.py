@@ -193,15 +193,15 @@ def train(dqn: DQNConfig | pqn.PQNConfig, *, num_seeds: int, total_steps: int, n
     return runs(one, results)[0]
 
 
-def run_summary(run: DQNRun, env_name: str) -> dict:
+def run_summary(run: DQNRun) -> dict:
     """Headline numbers of one configuration, JSON-ready, with the agent as run
     (``agent_settings``: every field, this point's hyperparameters among them)."""
     final = run.greedy[:, -1]
     num_seeds = len(final)
-    threshold = SOLVED.get(env_name)
+    threshold = SOLVED.get(run.config.env)
     summary = {
         "headline": stats.headline("final greedy return", final, higher_is_better=True,
-                                   task=env_name),
+                                   task=run.config.env),
         "final_greedy_return_per_seed": final.tolist(),
         "best_greedy_return_per_seed": np.nanmax(run.greedy, axis=1).tolist(),
         "env_steps_per_seed": int(run.env_steps[-1]),

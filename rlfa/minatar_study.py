@@ -52,7 +52,7 @@ def record_rung(job: Job, results: Results, window: int) -> tuple[Record, dict[s
     episodes = results.metrics["train_episodes"]
     for run, point in zip(dqn_study.runs(job, results), job.info.labels):
         name = dqn_study.point_name(rung, point)
-        summary = dqn_study.run_summary(run, env)
+        summary = dqn_study.run_summary(run)
         greedy_head = summary.pop("headline")
         final = recent[run.point, :, -1]
         rec.headlines[f"{game}: {name}"] = stats.headline(metric(window), final,
